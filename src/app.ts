@@ -1,0 +1,124 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import type { Channel, ChannelSink, ChannelState } from './domain.js';
+import { createLogger, type Logger } from './logger.js';
+import { connectDatabase, type Database } from './db/connect.js';
+import { OutboxItemModel } from './db/models/index.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createInbox, type Inbox } from './inbox.js';
+import { createHttpServer } from './http/server.js';
+import { hasHttpRoutes } from './http/webhook-channel.js';
+import { OutboxWorker, type Deliverer } from './outbox/worker.js';
+import { channelDeliverer } from './outbox/channel-deliverer.js';
+import { deliveryEvents } from './outbox/delivery-events.js';
+import { recordDeliveryReceipt } from './outbox/delivery-receipts.js';
+import { showStatusChangesInConsole } from './conversations/status-follow-up.js';
+import { CONSOLE_ROUTE } from './console/actions.js';
+import type { OperatorConsole } from './console/console.js';
+import { buildChannels } from '../channels/index.js';
+
+export interface Gateway {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  http: FastifyInstance;
+  inbox: Inbox;
+  worker: OutboxWorker;
+  metrics: Metrics;
+  channels: Channel[];
+  console?: OperatorConsole;
+  /** Graceful: stop taking updates, finish in-flight sends, stop jobs, close the database. */
+  stop(): Promise<void>;
+}
+
+export interface GatewayOverrides {
+  logger?: Logger;
+  /** Replace the configured channels/console (tests, benchmarks). */
+  channels?: Channel[];
+  console?: OperatorConsole;
+  /** Listen on config.http.port; off for tests that use fastify.inject. */
+  listen?: boolean;
+}
+
+export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
+  const logger = overrides.logger ?? createLogger(config);
+  const db = await connectDatabase(config, logger);
+  const metrics = createMetrics(() => OutboxItemModel.countDocuments({ status: 'pending' }));
+  const inbox = createInbox({ reopenWindowMs: config.conversations.reopenWindowMs, logger, metrics });
+
+  const built = overrides.channels || overrides.console ? { channels: overrides.channels ?? [], console: overrides.console } : await buildChannels({ config, logger });
+  const { channels } = built;
+  const operatorConsole = built.console;
+  if (!operatorConsole) logger.warn('no operator console configured (TELEGRAM_BOT_TOKEN, OPERATOR_CHAT_ID): customer messages are stored and queued until one is');
+
+  const channelStates = new Map<string, ChannelState | string>();
+  const http = createHttpServer({
+    logger,
+    metrics,
+    health: {
+      databaseUp: () => db.ping(),
+      components: () => ({
+        ...(operatorConsole ? { console: operatorConsole.state() } : {}),
+        ...Object.fromEntries(channels.map((c) => [c.kind, c.state()])),
+      }),
+    },
+  });
+  for (const part of [...channels, operatorConsole]) if (hasHttpRoutes(part)) await part.registerRoutes(http);
+
+  const deliverers = new Map<string, Deliverer>(channels.map((c) => [c.kind, channelDeliverer(c)]));
+  if (operatorConsole) deliverers.set(CONSOLE_ROUTE, operatorConsole.deliverer);
+  const worker = new OutboxWorker({
+    workerId: config.instanceId,
+    deliverers,
+    logger: logger.child({ component: 'outbox' }),
+    leaseMs: config.outbox.leaseMs,
+    pollIntervalMs: config.outbox.pollIntervalMs,
+    maxAttempts: config.outbox.maxAttempts,
+    sendTimeoutMs: config.outbox.sendTimeoutMs,
+    events: deliveryEvents(),
+    metrics,
+  });
+  const stopShowingStatus = showStatusChangesInConsole();
+
+  const sink: ChannelSink = {
+    inbound: async (message) => {
+      await inbox.receive(message);
+    },
+    edited: async (channel, externalId, text) => {
+      await inbox.edited(channel, externalId, text);
+    },
+    deliveryStatus: (channel, externalId, status, error) => recordDeliveryReceipt(channel, externalId, status, error),
+    stateChanged: (channel, state, detail) => {
+      channelStates.set(channel, state);
+      logger.info({ channel, state, detail }, 'channel state changed');
+    },
+  };
+
+  await operatorConsole?.start();
+  for (const channel of channels) {
+    try {
+      await channel.start(sink);
+    } catch (error) {
+      // A channel that can't start is reported and retried by the channel itself; it never stops the gateway.
+      logger.error({ err: error, channel: channel.kind }, 'channel failed to start');
+    }
+  }
+  worker.start();
+  if (overrides.listen ?? true) await http.listen({ host: config.http.host, port: config.http.port });
+  logger.info({ port: config.http.port, channels: channels.map((c) => c.kind), console: Boolean(operatorConsole), database: db.kind }, 'gateway started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down');
+      await http.close();
+      await Promise.allSettled(channels.map((c) => c.stop()));
+      await operatorConsole?.stop();
+      await worker.stop(config.shutdownTimeoutMs);
+      stopShowingStatus();
+      await db.close();
+      logger.info('stopped');
+    })());
+
+  return { config, logger, db, http, inbox, worker, metrics, channels, console: operatorConsole, stop };
+}

@@ -1,0 +1,134 @@
+import type { Attachment, CloseReason } from '../domain.js';
+import { ConversationModel, CustomerModel, MessageModel, type ConversationDoc, type MessageDoc, type OperatorDoc } from '../db/models/index.js';
+import { enqueue } from '../outbox/enqueue.js';
+import { requestConsole } from '../console/actions.js';
+import { transition } from './lifecycle.js';
+
+/** A refusal an operator sees as is: the chat's state or the arguments forbid what they asked. */
+export class OperatorActionError extends Error {
+  override name = 'OperatorActionError';
+}
+
+function actorOf(operator: OperatorDoc) {
+  return { kind: 'operator' as const, operatorId: String(operator._id), name: operator.name };
+}
+
+export function customerStream(channel: string, externalChatId: string): string {
+  return `${channel}:${externalChatId}`;
+}
+
+/**
+ * An operator's answer: stored, queued for the customer's channel, and the chat moves to awaiting.
+ * The first operator to answer an unowned chat becomes its owner.
+ */
+export async function replyToCustomer(input: {
+  conversation: ConversationDoc;
+  operator: OperatorDoc;
+  text: string;
+  attachments?: Attachment[];
+  consoleMessageId?: number;
+  at?: Date;
+}): Promise<MessageDoc> {
+  let { conversation } = input;
+  const { operator } = input;
+  if (conversation.status === 'closed' || conversation.status === 'archived') {
+    throw new OperatorActionError(`Chat #${conversation.number} is ${conversation.status}; /reopen it first to answer.`);
+  }
+  const customer = await CustomerModel.findById(conversation.customer);
+  if (!customer) throw new OperatorActionError(`Chat #${conversation.number} has no customer record.`);
+  const at = input.at ?? new Date();
+  const message = new MessageModel({
+    conversation: conversation._id,
+    channel: conversation.channel,
+    direction: 'out',
+    author: { kind: 'operator', operatorId: operator._id, name: operator.name },
+    text: input.text,
+    attachments: input.attachments ?? [],
+    consoleMessageId: input.consoleMessageId,
+    delivery: { status: 'pending', at },
+    createdAt: at,
+  });
+  message.dedupeKey = `local:${message._id}`;
+  await message.save();
+
+  const set: Record<string, unknown> = { lastOperatorMessageAt: at, lastActivityAt: at };
+  if (!conversation.firstResponseAt) {
+    set.firstResponseAt = at;
+    set.firstResponseSeconds = Math.round((at.getTime() - conversation.createdAt.getTime()) / 1000);
+  }
+  await ConversationModel.updateOne({ _id: conversation._id }, { $set: set, $inc: { 'counts.out': 1 } });
+  await enqueue({
+    route: conversation.channel,
+    action: 'send',
+    stream: customerStream(conversation.channel, customer.externalChatId),
+    conversation: conversation._id,
+    message: message._id,
+    payload: { externalChatId: customer.externalChatId },
+  });
+
+  conversation = (await ConversationModel.findById(conversation._id))!;
+  if (conversation.status !== 'awaiting') {
+    const owner = conversation.owner && conversation.status !== 'transferred' ? undefined : operator._id;
+    await transition(conversation, 'awaiting', { actor: actorOf(operator), reason: 'operator replied', owner });
+  }
+  return message;
+}
+
+/** An internal note: stored with the conversation, never sent to the customer. */
+export async function addNote(conversation: ConversationDoc, operator: OperatorDoc, text: string, consoleMessageId?: number): Promise<MessageDoc> {
+  const message = new MessageModel({
+    conversation: conversation._id,
+    channel: conversation.channel,
+    direction: 'note',
+    author: { kind: 'operator', operatorId: operator._id, name: operator.name },
+    text,
+    consoleMessageId,
+  });
+  message.dedupeKey = `local:${message._id}`;
+  await message.save();
+  await ConversationModel.updateOne({ _id: conversation._id }, { $inc: { 'counts.notes': 1 } });
+  return message;
+}
+
+export async function takeConversation(conversation: ConversationDoc, operator: OperatorDoc): Promise<ConversationDoc> {
+  if (conversation.owner?.equals(operator._id) && conversation.status === 'active') {
+    throw new OperatorActionError(`You already own chat #${conversation.number}.`);
+  }
+  if (conversation.status === 'active' && conversation.owner && !conversation.owner.equals(operator._id)) {
+    throw new OperatorActionError(`Chat #${conversation.number} is already being handled by someone else; ask them to /forward it.`);
+  }
+  if (conversation.status === 'closed' || conversation.status === 'archived') {
+    throw new OperatorActionError(`Chat #${conversation.number} is ${conversation.status}; /reopen it first.`);
+  }
+  return transition(conversation, 'active', { actor: actorOf(operator), reason: 'taken', owner: operator._id });
+}
+
+export async function closeConversation(conversation: ConversationDoc, operator: OperatorDoc | undefined, reason: CloseReason, comment?: string): Promise<ConversationDoc> {
+  if (conversation.status === 'closed' || conversation.status === 'archived') {
+    throw new OperatorActionError(`Chat #${conversation.number} is already ${conversation.status}.`);
+  }
+  return transition(conversation, 'closed', { actor: operator ? actorOf(operator) : { kind: 'system' }, reason, comment });
+}
+
+export async function forwardConversation(conversation: ConversationDoc, from: OperatorDoc, to: OperatorDoc, comment?: string): Promise<ConversationDoc> {
+  if (conversation.status === 'closed' || conversation.status === 'archived') {
+    throw new OperatorActionError(`Chat #${conversation.number} is ${conversation.status}; /reopen it before forwarding.`);
+  }
+  if (to._id.equals(from._id)) throw new OperatorActionError('You can not forward a chat to yourself.');
+  if (!to.active) throw new OperatorActionError(`${to.name} is not an active operator.`);
+  return transition(conversation, 'transferred', { actor: actorOf(from), reason: 'forwarded', comment, owner: to._id });
+}
+
+export async function reopenConversation(conversation: ConversationDoc, operator: OperatorDoc): Promise<ConversationDoc> {
+  if (conversation.status !== 'closed') {
+    throw new OperatorActionError(
+      conversation.status === 'archived' ? `Chat #${conversation.number} is archived; the customer's next message opens a new chat.` : `Chat #${conversation.number} is ${conversation.status}, not closed.`,
+    );
+  }
+  return transition(conversation, 'active', { actor: actorOf(operator), reason: 'reopened', owner: operator._id });
+}
+
+export async function setPriority(conversation: ConversationDoc, priority: 'low' | 'normal' | 'high'): Promise<void> {
+  await ConversationModel.updateOne({ _id: conversation._id }, { $set: { priority } });
+  await requestConsole({ action: 'conversationChanged', conversation: conversation._id });
+}

@@ -1,0 +1,54 @@
+import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { ATTACHMENT_KINDS, CHANNEL_KINDS } from '../../domain.js';
+
+export const attachmentSchema = new Schema(
+  {
+    kind: { type: String, enum: ATTACHMENT_KINDS, required: true },
+    fileName: String,
+    mimeType: String,
+    size: Number,
+    ref: String,
+    dataBase64: String,
+    location: { latitude: Number, longitude: Number },
+    contact: { name: String, phone: String },
+  },
+  { _id: false },
+);
+
+const messageSchema = new Schema(
+  {
+    conversation: { type: Schema.Types.ObjectId, ref: 'Conversation', required: true },
+    channel: { type: String, enum: CHANNEL_KINDS, required: true },
+    direction: { type: String, enum: ['in', 'out', 'note', 'system'], required: true },
+    author: {
+      kind: { type: String, enum: ['customer', 'operator', 'system'], required: true },
+      operatorId: { type: Schema.Types.ObjectId, ref: 'Operator' },
+      name: String,
+    },
+    text: { type: String, default: '' },
+    attachments: { type: [attachmentSchema], default: [] },
+    /** `<channel>:<external id>` for inbound messages, `local:<_id>` otherwise: the unique dedupe key. */
+    dedupeKey: { type: String, required: true },
+    /** Id on the customer's channel (inbound: theirs; outbound: returned by the send). */
+    externalId: String,
+    /** Id of the copy shown in the operator console (Telegram message id), for replies and reactions. */
+    consoleMessageId: Number,
+    replyToExternalId: String,
+    meta: { type: [{ name: String, value: String, _id: false }], default: [] },
+    delivery: {
+      status: { type: String, enum: ['pending', 'sent', 'delivered', 'read', 'failed'] },
+      error: String,
+      at: Date,
+    },
+    editedAt: Date,
+  },
+  { timestamps: true },
+);
+messageSchema.index({ dedupeKey: 1 }, { unique: true });
+messageSchema.index({ conversation: 1, createdAt: 1 });
+messageSchema.index({ channel: 1, externalId: 1 });
+messageSchema.index({ consoleMessageId: 1 });
+
+export type Message = InferSchemaType<typeof messageSchema>;
+export type MessageDoc = HydratedDocument<Message>;
+export const MessageModel = model('Message', messageSchema);

@@ -1,0 +1,27 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+
+export interface HealthSource {
+  databaseUp(): Promise<boolean>;
+  components(): Record<string, string>;
+}
+
+/** The gateway's one HTTP server: health, metrics, and whatever routes channels add (webhooks, web chat). */
+export function createHttpServer(options: { logger: Logger; metrics: Metrics; health: HealthSource; bodyLimit?: number }): FastifyInstance {
+  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: options.bodyLimit ?? 25 * 1024 * 1024 });
+
+  app.get('/healthz', async (_request, reply) => {
+    const database = (await options.health.databaseUp()) ? 'up' : 'down';
+    const components = options.health.components();
+    const ok = database === 'up';
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', database, components });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+
+  return app;
+}

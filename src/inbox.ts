@@ -1,0 +1,125 @@
+import type { ChannelKind, InboundMessage } from './domain.js';
+import { CustomerModel, MessageModel, ConversationModel, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
+import { isDuplicateKeyError } from './db/errors.js';
+import { openConversation } from './conversations/open.js';
+import { statusOnCustomerMessage, transition } from './conversations/lifecycle.js';
+import { requestConsole } from './console/actions.js';
+import { KeyedMutex } from './util/keyed-mutex.js';
+import { conversationLogger, type Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export type InboundResult =
+  | { status: 'duplicate' }
+  | { status: 'stored'; conversation: ConversationDoc; messageId: string; opened: boolean; reopened: boolean; relayed: boolean };
+
+export interface Inbox {
+  receive(message: InboundMessage): Promise<InboundResult>;
+  edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean>;
+}
+
+export interface InboxOptions {
+  reopenWindowMs: number;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Called after a conversation is resolved, before the message is stored: channels use it for threading. */
+  resolveConversation?: (message: InboundMessage, customer: CustomerDoc) => Promise<ConversationDoc | undefined>;
+}
+
+/**
+ * The one entry point for customer messages from every channel: dedupe, customer, conversation,
+ * message, status, and the console request to show it. Messages of one customer are handled in order.
+ */
+export function createInbox(options: InboxOptions): Inbox {
+  const perCustomer = new KeyedMutex();
+  const { logger, metrics } = options;
+
+  async function receive(message: InboundMessage): Promise<InboundResult> {
+    const dedupeKey = `${message.channel}:${message.externalMessageId}`;
+    if (await MessageModel.exists({ dedupeKey })) {
+      metrics?.duplicates.inc({ channel: message.channel });
+      return { status: 'duplicate' };
+    }
+    return perCustomer.run(`${message.channel}:${message.externalChatId}`, async () => {
+      const customer = await upsertCustomer(message);
+      const found = await findOrOpenConversation(message, customer);
+      let conversation = found.conversation;
+      const log = conversationLogger(logger, conversation);
+
+      let stored;
+      try {
+        stored = await MessageModel.create({
+          conversation: conversation._id,
+          channel: message.channel,
+          direction: 'in',
+          author: { kind: 'customer', name: customer.name },
+          text: message.text,
+          attachments: message.attachments,
+          dedupeKey,
+          externalId: message.externalMessageId,
+          replyToExternalId: message.replyToExternalId,
+          meta: message.meta ?? [],
+          createdAt: message.sentAt,
+        });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) {
+          metrics?.duplicates.inc({ channel: message.channel });
+          return { status: 'duplicate' } as const;
+        }
+        throw error;
+      }
+      metrics?.inbound.inc({ channel: message.channel });
+
+      const at = new Date();
+      await ConversationModel.updateOne(
+        { _id: conversation._id },
+        { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: at }, $inc: { 'counts.in': 1 } },
+      );
+      const next = statusOnCustomerMessage(conversation);
+      if (next) {
+        conversation = await transition(conversation, next, { actor: { kind: 'customer' }, reason: 'customer wrote' });
+      }
+
+      const relayed = !customer.blocked;
+      if (relayed) await requestConsole({ action: 'relay', conversation: conversation._id, message: stored._id });
+      if (found.opened) await requestConsole({ action: 'newConversationAlert', conversation: conversation._id });
+      log.info({ messageId: String(stored._id), channel: message.channel, opened: found.opened, reopened: found.reopened, relayed }, 'customer message stored');
+      log.debug({ body: message.text }, 'customer message body');
+      return { status: 'stored', conversation, messageId: String(stored._id), opened: found.opened, reopened: found.reopened, relayed };
+    });
+  }
+
+  async function findOrOpenConversation(message: InboundMessage, customer: CustomerDoc) {
+    const open = await ConversationModel.findOne({ openKey: String(customer._id) });
+    if (open) return { conversation: open, opened: false, reopened: false };
+
+    const threaded = await options.resolveConversation?.(message, customer);
+    const lastClosed = threaded?.status === 'closed' ? threaded : await ConversationModel.findOne({ customer: customer._id, status: 'closed' }).sort({ closedAt: -1 });
+    if (lastClosed?.closedAt && message.sentAt.getTime() - lastClosed.closedAt.getTime() < options.reopenWindowMs) {
+      const reopened = await transition(lastClosed, lastClosed.owner ? 'active' : 'new', { actor: { kind: 'customer' }, reason: 'customer wrote after close' });
+      return { conversation: reopened, opened: false, reopened: true };
+    }
+    const { conversation, opened } = await openConversation(customer, message.channel, new Date());
+    return { conversation, opened, reopened: false };
+  }
+
+  async function edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean> {
+    const stored = await MessageModel.findOneAndUpdate({ dedupeKey: `${channel}:${externalMessageId}` }, { $set: { text, editedAt: new Date() } }, { new: true });
+    if (!stored) return false;
+    await requestConsole({ action: 'edited', conversation: stored.conversation, message: stored._id });
+    return true;
+  }
+
+  return { receive, edited };
+}
+
+async function upsertCustomer(message: InboundMessage): Promise<CustomerDoc> {
+  const key = { channel: message.channel, externalChatId: message.externalChatId };
+  const profile = Object.fromEntries(Object.entries(message.profile).filter(([, v]) => v !== undefined && v !== ''));
+  try {
+    return (await CustomerModel.findOneAndUpdate(key, { $set: profile, $setOnInsert: key }, { upsert: true, new: true }))!;
+  } catch (error) {
+    // Another process inserted the same customer between our read and write: the unique index caught it.
+    if (isDuplicateKeyError(error)) return (await CustomerModel.findOneAndUpdate(key, { $set: profile }, { new: true }))!;
+    throw error;
+  }
+}

@@ -1,0 +1,33 @@
+import { ConfigError, loadConfig } from './config.js';
+import { startGateway } from './app.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const gateway = await startGateway(config);
+let signals = 0;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    signals += 1;
+    if (signals > 1) {
+      gateway.logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    gateway.logger.info({ signal }, 'signal received: stopping gracefully (send it again to exit at once)');
+    gateway.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        gateway.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,45 @@
+import type { DeliveryStatus } from '../domain.js';
+import { CustomerModel, ConversationModel, MessageModel } from '../db/models/index.js';
+import { CONSOLE_ROUTE, GENERAL_STREAM, requestConsole } from '../console/actions.js';
+import { enqueue } from './enqueue.js';
+import type { OutboxEvents } from './worker.js';
+
+/** Looks like "the user blocked the bot / messages from the community": the customer can't be reached. */
+const BLOCKED = /block|deactivated|forbidden|not allowed to send/i;
+
+/**
+ * What follows a settled outbox item: the message's delivery status is recorded and shown on the operator's
+ * copy; a failure is shown with its reason, so nothing is lost silently.
+ */
+export function deliveryEvents(): OutboxEvents {
+  return {
+    async delivered(item, result) {
+      if (item.route === CONSOLE_ROUTE || !item.message) return;
+      await setDelivery(item.message, 'sent', undefined, result.externalId);
+    },
+    async failed(item, reason) {
+      if (item.route === CONSOLE_ROUTE) {
+        // The console itself could not show something: say so in the General topic, once, without recursing.
+        if (item.action !== 'notice' && item.stream !== GENERAL_STREAM) {
+          await enqueue({ route: CONSOLE_ROUTE, action: 'notice', stream: GENERAL_STREAM, conversation: item.conversation ?? undefined, payload: { text: `Could not show an update (${item.action}) in the operator group: ${reason}` } });
+        }
+        return;
+      }
+      if (!item.message) return;
+      await setDelivery(item.message, 'failed', reason);
+      if (BLOCKED.test(reason) && item.conversation) {
+        const conversation = await ConversationModel.findById(item.conversation);
+        if (conversation) await CustomerModel.updateOne({ _id: conversation.customer }, { $set: { unreachable: true } });
+      }
+    },
+  };
+}
+
+/** Records a delivery status on an outbound message and asks the console to show it. */
+export async function setDelivery(messageId: unknown, status: DeliveryStatus, error?: string, externalId?: string): Promise<void> {
+  const set: Record<string, unknown> = { 'delivery.status': status, 'delivery.at': new Date() };
+  if (error) set['delivery.error'] = error;
+  if (externalId) set.externalId = externalId;
+  const message = await MessageModel.findOneAndUpdate({ _id: messageId }, { $set: set }, { new: true });
+  if (message) await requestConsole({ action: 'deliveryStatus', conversation: message.conversation, message: message._id });
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('starts with defaults when nothing is set: port 3000, embedded database, no console', () => {
+    const config = loadConfig({});
+    expect(config.http.port).toBe(3000);
+    expect(config.database.uri).toBeUndefined();
+    expect(config.telegram).toBeUndefined();
+    expect(config.conversations.reopenWindowMs).toBe(24 * 3600_000);
+  });
+
+  it('names every invalid variable in one message, with what it expects', () => {
+    const problems = problemsOf({ PORT: 'eighty', MONGODB_URI: 'postgres://x', REOPEN_WINDOW: 'soon', ADMIN_TELEGRAM_IDS: '12,abc' });
+    expect(problems).toHaveLength(4);
+    expect(problems.find((p) => p.startsWith('PORT:'))).toMatch(/port number/);
+    expect(problems.find((p) => p.startsWith('MONGODB_URI:'))).toMatch(/mongodb:\/\//);
+    expect(problems.find((p) => p.startsWith('REOPEN_WINDOW:'))).toMatch(/duration like/);
+    expect(problems.find((p) => p.startsWith('ADMIN_TELEGRAM_IDS:'))).toMatch(/"abc"/);
+  });
+
+  it('requires the operator group when a bot token is given', () => {
+    expect(problemsOf({ TELEGRAM_BOT_TOKEN: '123:abc' })).toEqual([expect.stringMatching(/^OPERATOR_CHAT_ID: required when TELEGRAM_BOT_TOKEN is set/)]);
+  });
+
+  it('requires a webhook secret with a webhook URL', () => {
+    const problems = problemsOf({ TELEGRAM_BOT_TOKEN: '123:abc', OPERATOR_CHAT_ID: '-100123', TELEGRAM_WEBHOOK_URL: 'https://example.com/tg' });
+    expect(problems).toEqual([expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET: required/)]);
+  });
+
+  it('does not echo secret values in its message', () => {
+    try {
+      loadConfig({ TELEGRAM_BOT_TOKEN: 'not a token with secret-value-123' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('secret-value-123');
+      return;
+    }
+    throw new Error('expected a ConfigError');
+  });
+
+  it('parses a complete Telegram setup', () => {
+    const config = loadConfig({ TELEGRAM_BOT_TOKEN: '123:abc-DEF', OPERATOR_CHAT_ID: '-1001234', ADMIN_TELEGRAM_IDS: '1, 2', REOPEN_WINDOW: '2h' });
+    expect(config.telegram).toMatchObject({ token: '123:abc-DEF', operatorChatId: -1001234, adminIds: [1, 2] });
+    expect(config.conversations.reopenWindowMs).toBe(7_200_000);
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from './support/database.js';
+import { createOperator, inbound } from './support/factories.js';
+import { testLogger } from './support/logger.js';
+import { createInbox } from '../src/inbox.js';
+import { closeConversation } from '../src/conversations/operator-actions.js';
+import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
+
+useTestDatabase();
+const HOUR = 3600_000;
+const inbox = createInbox({ reopenWindowMs: 24 * HOUR, logger: testLogger });
+
+describe('inbox', () => {
+  it('stores a first message in a new conversation numbered #1 and asks the console to show it', async () => {
+    const result = await inbox.receive(inbound({ text: 'My order is late', profile: { name: 'Alice', email: 'a@example.com' } }));
+    expect(result.status).toBe('stored');
+    if (result.status !== 'stored') return;
+    expect(result.opened).toBe(true);
+    expect(result.conversation).toMatchObject({ number: 1, status: 'new', channel: 'telegram' });
+    const customer = await CustomerModel.findOne({ externalChatId: '5001' });
+    expect(customer).toMatchObject({ name: 'Alice', email: 'a@example.com' });
+    const items = await OutboxItemModel.find().sort({ createdAt: 1 }).lean();
+    expect(items.map((i) => i.action).sort()).toEqual(['newConversationAlert', 'relay']);
+  });
+
+  it('stores the same inbound message once, however often it is delivered', async () => {
+    const message = inbound();
+    const results = await Promise.all([inbox.receive(message), inbox.receive(message), inbox.receive(message)]);
+    await inbox.receive(message);
+    expect(results.filter((r) => r.status === 'stored')).toHaveLength(1);
+    expect(await MessageModel.countDocuments({ dedupeKey: `telegram:${message.externalMessageId}` })).toBe(1);
+    expect(await OutboxItemModel.countDocuments({ action: 'relay' })).toBe(1);
+  });
+
+  it('keeps one open conversation per customer even when messages arrive together', async () => {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => inbox.receive(inbound({ text: `burst ${i}` }))));
+    expect(await ConversationModel.countDocuments()).toBe(1);
+    const conversation = await ConversationModel.findOne();
+    expect(conversation?.counts?.in).toBe(10);
+  });
+
+  it('gives different customers different, increasing conversation numbers', async () => {
+    const results = await Promise.all(['1', '2', '3', '4'].map((id) => inbox.receive(inbound({ externalChatId: id }))));
+    const numbers = results.map((r) => (r.status === 'stored' ? r.conversation.number : 0)).sort();
+    expect(numbers).toEqual([1, 2, 3, 4]);
+  });
+
+  it('reopens a chat closed less than the reopen window ago', async () => {
+    const operator = await createOperator();
+    const first = await inbox.receive(inbound());
+    if (first.status !== 'stored') throw new Error();
+    await closeConversation(first.conversation, operator, 'solved');
+    const again = await inbox.receive(inbound({ sentAt: new Date(Date.now() + 23 * HOUR) }));
+    expect(again.status === 'stored' && again.reopened).toBe(true);
+    expect(again.status === 'stored' && again.conversation.number).toBe(first.conversation.number);
+    expect(await ConversationModel.countDocuments()).toBe(1);
+  });
+
+  it('opens a new conversation when the chat was closed longer ago than the window', async () => {
+    const operator = await createOperator();
+    const first = await inbox.receive(inbound());
+    if (first.status !== 'stored') throw new Error();
+    await closeConversation(first.conversation, operator, 'solved');
+    const later = await inbox.receive(inbound({ sentAt: new Date(Date.now() + 25 * HOUR) }));
+    expect(later.status === 'stored' && later.opened).toBe(true);
+    expect(later.status === 'stored' && later.conversation.number).toBe(first.conversation.number + 1);
+  });
+
+  it("stores a banned customer's messages without showing them to operators", async () => {
+    await inbox.receive(inbound());
+    await CustomerModel.updateOne({ externalChatId: '5001' }, { $set: { blocked: true } });
+    const result = await inbox.receive(inbound({ text: 'spam' }));
+    expect(result.status === 'stored' && result.relayed).toBe(false);
+    expect(await MessageModel.countDocuments({ text: 'spam' })).toBe(1);
+    expect(await OutboxItemModel.countDocuments({ action: 'relay' })).toBe(1);
+  });
+
+  it('an edit updates the stored text and is shown to operators as an edit', async () => {
+    const message = inbound({ text: 'teh typo' });
+    await inbox.receive(message);
+    expect(await inbox.edited('telegram', message.externalMessageId, 'the typo')).toBe(true);
+    expect((await MessageModel.findOne({ externalId: message.externalMessageId }))?.text).toBe('the typo');
+    expect(await OutboxItemModel.countDocuments({ action: 'edited' })).toBe(1);
+    expect(await inbox.edited('telegram', 'unknown', 'x')).toBe(false);
+  });
+});

@@ -1,0 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/db/embedded.js';
+
+let database: EmbeddedDatabase | undefined;
+let dataDir: string | undefined;
+
+/**
+ * One database server for the whole run: MONGODB_URI when given (real MongoDB), otherwise an embedded
+ * FerretDB on a temporary directory. Test files each use their own database on it.
+ */
+export async function setup(): Promise<void> {
+  if (process.env.MONGODB_URI) {
+    process.env.TEST_MONGODB_URI = process.env.MONGODB_URI;
+    return;
+  }
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'gateway-test-db-'));
+  database = await startEmbeddedDatabase({ dataDir, dbName: 'test' });
+  process.env.TEST_MONGODB_URI = database.uri;
+}
+
+export async function teardown(): Promise<void> {
+  await database?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+}
