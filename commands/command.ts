@@ -1,0 +1,66 @@
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import type { ConversationDoc, OperatorDoc } from '../src/db/models/index.js';
+import type { OperatorRole } from '../src/domain.js';
+
+/** An inline button under a reply: pressing it calls the command's `callback` with `data`. */
+export interface Button {
+  text: string;
+  /** Passed to the same command's callback; keep it short (Telegram allows 64 bytes in all). */
+  data: string;
+}
+
+export interface ReplyOptions {
+  /** The text is HTML (escape anything customer- or operator-written with escapeHtml). */
+  html?: boolean;
+  buttons?: Button[][];
+}
+
+export interface CommandContext {
+  /** The registered operator who ran it. */
+  operator: OperatorDoc;
+  /** Text after the command name, trimmed. */
+  args: string;
+  /** The conversation of the topic (or of the replied-to relayed message) the command was used in. */
+  conversation?: ConversationDoc;
+  config: Config;
+  logger: Logger;
+  /** Answers in the same topic (or the General topic), through the outbox and its rate limits. */
+  reply(text: string, options?: ReplyOptions): Promise<void>;
+  /** Sends a file (a chart, a CSV export) in the same place, through the outbox. */
+  replyFile(file: { fileName: string; mimeType: string; content: Buffer }, caption?: string): Promise<void>;
+}
+
+export interface CallbackContext extends Omit<CommandContext, 'args'> {
+  /** The `data` of the pressed button. */
+  data: string;
+  /** Replaces the text and buttons of the message that carried the button. */
+  edit(text: string, options?: ReplyOptions): Promise<void>;
+  /** A short toast over the chat (answerCallbackQuery). */
+  toast(text: string): Promise<void>;
+}
+
+/** One slash command: its help line, who may run it, where, and what it does. */
+export interface Command {
+  name: string;
+  description: string;
+  /** Shown with every refusal for wrong arguments, e.g. "/close [reason] [comment]". */
+  usage: string;
+  /** The least role that may run it: operator < supervisor < admin. */
+  role: OperatorRole;
+  /** Must be used inside a conversation's topic (or as a reply to a relayed message). */
+  needsConversation: boolean;
+  run(ctx: CommandContext): Promise<void>;
+  callback?(ctx: CallbackContext): Promise<void>;
+}
+
+/** Wrong or missing arguments: the operator sees the message and the command's usage line. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const ROLE_RANK: Record<OperatorRole, number> = { operator: 0, supervisor: 1, admin: 2 };
+
+export function mayRun(operatorRole: OperatorRole, command: Pick<Command, 'role'>): boolean {
+  return ROLE_RANK[operatorRole] >= ROLE_RANK[command.role];
+}

@@ -1,0 +1,37 @@
+import type { Attachment } from '../domain.js';
+import { ConversationModel, CustomerModel, MessageModel, type ConversationDoc, type MessageDoc } from '../db/models/index.js';
+import { enqueue } from '../outbox/enqueue.js';
+import { requestConsole } from '../console/actions.js';
+import { customerStream } from './operator-actions.js';
+
+/**
+ * A message the gateway itself sends to the customer (greeting, reminder, survey, closing note).
+ * Stored as outbound with a system author, queued on the customer's stream, and shown in the topic.
+ * It does not change the status and does not count as an operator's first response.
+ */
+export async function sendSystemMessage(conversation: ConversationDoc, text: string, options: { attachments?: Attachment[]; showInConsole?: boolean } = {}): Promise<MessageDoc> {
+  const customer = await CustomerModel.findById(conversation.customer);
+  if (!customer) throw new Error(`conversation #${conversation.number} has no customer`);
+  const message = new MessageModel({
+    conversation: conversation._id,
+    channel: conversation.channel,
+    direction: 'out',
+    author: { kind: 'system', name: 'Gateway' },
+    text,
+    attachments: options.attachments ?? [],
+    delivery: { status: 'pending', at: new Date() },
+  });
+  message.dedupeKey = `local:${message._id}`;
+  await message.save();
+  await ConversationModel.updateOne({ _id: conversation._id }, { $set: { lastActivityAt: new Date() } });
+  await enqueue({
+    route: conversation.channel,
+    action: 'send',
+    stream: customerStream(conversation.channel, customer.externalChatId),
+    conversation: conversation._id,
+    message: message._id,
+    payload: { externalChatId: customer.externalChatId },
+  });
+  if (options.showInConsole ?? true) await requestConsole({ action: 'relay', conversation: conversation._id, message: message._id });
+  return message;
+}
