@@ -16,7 +16,13 @@ export interface ReplyOptions {
   buttons?: Button[][];
 }
 
+/** Long-lived parts of the gateway that commands use; each feature adds its own field. */
+export interface CommandServices {
+  // @section services
+}
+
 export interface CommandContext {
+  services: CommandServices;
   /** The registered operator who ran it. */
   operator: OperatorDoc;
   /** Text after the command name, trimmed. */

@@ -104,6 +104,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     }
   }
   worker.start();
+  // @section jobs start
   if (overrides.listen ?? true) await http.listen({ host: config.http.host, port: config.http.port });
   logger.info({ port: config.http.port, channels: channels.map((c) => c.kind), console: Boolean(operatorConsole), database: db.kind }, 'gateway started');
 
@@ -114,6 +115,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await http.close();
       await Promise.allSettled(channels.map((c) => c.stop()));
       await operatorConsole?.stop();
+      // @section jobs stop
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();
       await db.close();

@@ -78,8 +78,24 @@ const schema = z
     RATE_TELEGRAM_GLOBAL_PER_SECOND: positiveNumber(30),
 
     SHUTDOWN_TIMEOUT: duration('15s'),
+    COMPANY_NAME: z.string().default('our'),
+    // @section email variables
+    // @section webchat variables
+    // @section vk variables
+    // @section whatsapp variables
+    // @section messenger variables
+    // @section jobs variables
+    // @section stats variables
   })
   .superRefine((env, ctx) => {
+    // @section email checks
+    // @section webchat checks
+    // @section vk checks
+    // @section whatsapp checks
+    // @section messenger checks
+    // @section jobs checks
+    // @section stats checks
+
     if (env.TELEGRAM_BOT_TOKEN && env.OPERATOR_CHAT_ID === undefined) {
       ctx.addIssue({ code: 'custom', path: ['OPERATOR_CHAT_ID'], message: 'required when TELEGRAM_BOT_TOKEN is set: the operator group id' });
     }
@@ -112,6 +128,14 @@ export interface Config {
   };
   rateLimits: { telegramPerChatPerSecond: number; telegramPerGroupPerMinute: number; telegramGlobalPerSecond: number };
   shutdownTimeoutMs: number;
+  companyName: string;
+  // @section email config type
+  // @section webchat config type
+  // @section vk config type
+  // @section whatsapp config type
+  // @section messenger config type
+  // @section jobs config type
+  // @section stats config type
 }
 
 /** Parses the environment once; throws ConfigError naming every missing or invalid variable. */
@@ -148,5 +172,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       telegramGlobalPerSecond: env.RATE_TELEGRAM_GLOBAL_PER_SECOND,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
+    companyName: env.COMPANY_NAME,
+    // @section email config value
+    // @section webchat config value
+    // @section vk config value
+    // @section whatsapp config value
+    // @section messenger config value
+    // @section jobs config value
+    // @section stats config value
   };
 }
