@@ -2,6 +2,9 @@ import type { Config } from '../src/config.js';
 import type { Channel } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import type { OperatorConsole } from '../src/console/console.js';
+import { TelegramConsole } from '../src/console/telegram/console.js';
+import { commands } from '../commands/index.js';
+import { TelegramChannel } from './telegram.js';
 
 export interface ChannelDeps {
   config: Config;
@@ -10,7 +13,22 @@ export interface ChannelDeps {
 
 /** Every channel whose configuration is present, plus the operator console. A channel without config is off. */
 export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Channel[]; console?: OperatorConsole }> {
+  const { config, logger } = deps;
   const channels: Channel[] = [];
-  void deps;
-  return { channels };
+  let operatorConsole: TelegramConsole | undefined;
+  if (config.telegram) {
+    operatorConsole = new TelegramConsole({ config, logger, commands, services: {} });
+    const telegram = new TelegramChannel({
+      bot: operatorConsole.bot,
+      apiRoot: config.telegram.apiRoot,
+      token: config.telegram.token,
+      logger: logger.child({ channel: 'telegram' }),
+      companyName: config.companyName,
+      rate: { perChatPerSecond: config.rateLimits.telegramPerChatPerSecond, globalPerSecond: config.rateLimits.telegramGlobalPerSecond },
+    });
+    operatorConsole.bot.use(telegram.composer);
+    channels.push(telegram);
+  }
+  // @section more channels
+  return { channels, console: operatorConsole };
 }

@@ -18,6 +18,8 @@ export interface ReplyOptions {
 
 /** Long-lived parts of the gateway that commands use; each feature adds its own field. */
 export interface CommandServices {
+  /** The registry itself, for /help. */
+  commands: readonly Command[];
   // @section services
 }
 
@@ -29,6 +31,8 @@ export interface CommandContext {
   args: string;
   /** The conversation of the topic (or of the replied-to relayed message) the command was used in. */
   conversation?: ConversationDoc;
+  /** The person whose message the command replied to (e.g. `/op add` as a reply), when it is not the bot. */
+  repliedToUser?: { id: number; name: string; username?: string };
   config: Config;
   logger: Logger;
   /** Answers in the same topic (or the General topic), through the outbox and its rate limits. */
@@ -67,6 +71,6 @@ export class UsageError extends Error {
 
 export const ROLE_RANK: Record<OperatorRole, number> = { operator: 0, supervisor: 1, admin: 2 };
 
-export function mayRun(operatorRole: OperatorRole, command: Pick<Command, 'role'>): boolean {
-  return ROLE_RANK[operatorRole] >= ROLE_RANK[command.role];
+export function mayRun(operator: Pick<OperatorDoc, 'role'>, command: Pick<Command, 'role'>): boolean {
+  return ROLE_RANK[(operator.role ?? 'operator') as OperatorRole] >= ROLE_RANK[command.role];
 }

@@ -1,9 +1,49 @@
 import type { Command } from './command.js';
+import { stats } from './stats.js';
+import { help } from './help.js';
+import { take } from './take.js';
+import { close } from './close.js';
+import { forward } from './forward.js';
+import { escalate } from './escalate.js';
+import { reopen } from './reopen.js';
+import { note } from './note.js';
+import { t } from './t.js';
+import { templates } from './templates.js';
+import { chats } from './chats.js';
+import { search } from './search.js';
+import { history } from './history.js';
+import { info } from './info.js';
+import { priority } from './priority.js';
+import { ban } from './ban.js';
+import { unban } from './unban.js';
+import { duty } from './duty.js';
+import { operators } from './operators.js';
+import { op } from './op.js';
 
 /**
  * Every operator command, in the order /help lists them. Registering here is the only way a command
  * exists: the same list feeds grammY, /help and setMyCommands.
  */
 export const commands: Command[] = [
+  take,
+  close,
+  forward,
+  escalate,
+  reopen,
+  note,
+  t,
+  templates,
+  chats,
+  search,
+  history,
+  info,
+  priority,
+  duty,
+  operators,
+  ban,
+  unban,
+  op,
+  help,
+  stats,
   // @section commands
 ];

@@ -82,18 +82,102 @@ const schema = z
     // @section email variables
     // @section webchat variables
     // @section vk variables
+    VK_TOKEN: z.string().min(1).optional(),
+    VK_GROUP_ID: z.coerce.number({ message: 'expected the numeric community id' }).int().positive('expected the numeric community id').optional(),
+    VK_API_BASE_URL: z.url({ message: 'expected an absolute URL' }).default('https://api.vk.com/method'),
+    VK_CONFIRMATION_CODE: z.string().min(1).optional(),
+    VK_CALLBACK_SECRET: z.string().min(1).optional(),
     // @section whatsapp variables
     // @section messenger variables
+    MESSENGER_PAGE_TOKEN: z.string().min(1).optional(),
+    MESSENGER_APP_SECRET: z.string().min(1).optional(),
+    MESSENGER_VERIFY_TOKEN: z.string().min(1).optional(),
+    GRAPH_API_BASE_URL: z.url({ message: 'expected an absolute URL such as https://graph.facebook.com/v21.0' }).default('https://graph.facebook.com/v21.0'),
     // @section jobs variables
+    REMIND_AFTER: duration('20m'),
+    REMIND_MAX: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(10).default(1),
+    AUTO_CLOSE_AFTER: duration('24h'),
+    FIRST_RESPONSE_SLA: duration('5m'),
+    ESCALATE_AFTER: duration('15m'),
+    SURVEY_DELAY: duration('1m'),
+    SURVEY_REPLY_WINDOW: duration('24h'),
+    ARCHIVE_AFTER: duration('30d'),
+    BUSINESS_HOURS: z
+      .string()
+      .optional()
+      .refine(
+        (v) =>
+          v === undefined ||
+          v.split(';').map((s) => s.trim()).filter(Boolean).every((entry) => {
+            const m = /^((?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?(?:,(?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?)*)\s+(.+)$/i.exec(entry);
+            return m !== null && m[2]!.split(/\s*,\s*/).every((r) => {
+              const t = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/.exec(r.trim());
+              return t !== null && Number(t[1]) * 60 + Number(t[2]) < Number(t[3]) * 60 + Number(t[4]) && Number(t[3]) * 60 + Number(t[4]) <= 1440;
+            });
+          }),
+        { message: 'expected a weekly schedule like "mon-fri 09:00-18:00; sat 10:00-14:00" (start before end, no overnight ranges)' },
+      ),
+    BUSINESS_TIMEZONE: z.string().default('UTC'),
+    HOLIDAYS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((days) => days.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d))), { message: 'expected comma-separated dates like 2026-12-25,2027-01-01' }),
+    JOBS_LEADER_LEASE: duration('30s'),
+    JOBS_POLL_INTERVAL: duration('5s'),
     // @section stats variables
+    REPORT_DAILY_AT: z.string().regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'expected a time of day like 09:00, or off').default('09:00'),
+    REPORT_WEEKLY_DAY: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'off'], { message: 'expected a weekday like mon, or off' }).default('mon'),
+    REPORT_TIMEZONE: z
+      .string()
+      .default('UTC')
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected an IANA time zone like Europe/Moscow or UTC'),
   })
   .superRefine((env, ctx) => {
     // @section email checks
     // @section webchat checks
     // @section vk checks
+    if (env.VK_TOKEN && env.VK_GROUP_ID === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['VK_GROUP_ID'], message: 'required when VK_TOKEN is set: the id of the community the token belongs to' });
+    }
+    if (env.VK_GROUP_ID !== undefined && !env.VK_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['VK_TOKEN'], message: 'required when VK_GROUP_ID is set: a community access token with the messages permission' });
+    }
+    if (env.VK_CONFIRMATION_CODE && !env.VK_CALLBACK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['VK_CALLBACK_SECRET'], message: 'required when VK_CONFIRMATION_CODE is set: without it anyone could post fake events to the Callback API' });
+    }
     // @section whatsapp checks
     // @section messenger checks
+    {
+      const messenger = { MESSENGER_PAGE_TOKEN: env.MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET: env.MESSENGER_APP_SECRET, MESSENGER_VERIFY_TOKEN: env.MESSENGER_VERIFY_TOKEN };
+      if (Object.values(messenger).some(Boolean)) {
+        for (const [name, value] of Object.entries(messenger)) {
+          if (!value) ctx.addIssue({ code: 'custom', path: [name], message: 'required for Facebook Messenger: MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN go together' });
+        }
+      }
+    }
     // @section jobs checks
+    if (env.REMIND_AFTER < 15 * 60_000 || env.REMIND_AFTER > 30 * 60_000) {
+      ctx.addIssue({ code: 'custom', path: ['REMIND_AFTER'], message: 'must be between 15m and 30m, as the support guideline says' });
+    }
+    if (env.ESCALATE_AFTER <= env.FIRST_RESPONSE_SLA) {
+      ctx.addIssue({ code: 'custom', path: ['ESCALATE_AFTER'], message: 'must be longer than FIRST_RESPONSE_SLA: it is the second, louder alert' });
+    }
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: env.BUSINESS_TIMEZONE });
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['BUSINESS_TIMEZONE'], message: `expected an IANA time zone like Europe/Berlin, got "${env.BUSINESS_TIMEZONE}"` });
+    }
+    if (env.JOBS_LEADER_LEASE < 3_000) {
+      ctx.addIssue({ code: 'custom', path: ['JOBS_LEADER_LEASE'], message: 'must be at least 3s: the leader renews it every third of that' });
+    }
     // @section stats checks
 
     if (env.TELEGRAM_BOT_TOKEN && env.OPERATOR_CHAT_ID === undefined) {
@@ -132,10 +216,28 @@ export interface Config {
   // @section email config type
   // @section webchat config type
   // @section vk config type
+  vk?: { token: string; groupId: number; apiBaseUrl: string; callback?: { confirmationCode: string; secret: string } };
   // @section whatsapp config type
   // @section messenger config type
+  messenger?: { pageToken: string; appSecret: string; verifyToken: string; graphApiBaseUrl: string };
   // @section jobs config type
+  jobs: {
+    remindAfterMs: number;
+    remindMax: number;
+    autoCloseAfterMs: number;
+    firstResponseSlaMs: number;
+    escalateAfterMs: number;
+    surveyDelayMs: number;
+    surveyReplyWindowMs: number;
+    archiveAfterMs: number;
+    /** Working time for SLA timers and the out-of-hours notice; undefined means always open. */
+    businessHours?: { schedule: string; timezone: string; holidays: string[] };
+    leaderLeaseMs: number;
+    pollIntervalMs: number;
+  };
   // @section stats config type
+  /** Scheduled /stats reports: daily at `dailyAt` (HH:MM), weekly on `weeklyDay` at the same time; null when off. */
+  stats: { dailyAt: string | null; weeklyDay: 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun' | null; timezone: string };
 }
 
 /** Parses the environment once; throws ConfigError naming every missing or invalid variable. */
@@ -176,9 +278,40 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // @section email config value
     // @section webchat config value
     // @section vk config value
+    vk:
+      env.VK_TOKEN && env.VK_GROUP_ID !== undefined
+        ? {
+            token: env.VK_TOKEN,
+            groupId: env.VK_GROUP_ID,
+            apiBaseUrl: env.VK_API_BASE_URL,
+            callback: env.VK_CONFIRMATION_CODE && env.VK_CALLBACK_SECRET ? { confirmationCode: env.VK_CONFIRMATION_CODE, secret: env.VK_CALLBACK_SECRET } : undefined,
+          }
+        : undefined,
     // @section whatsapp config value
     // @section messenger config value
+    messenger:
+      env.MESSENGER_PAGE_TOKEN && env.MESSENGER_APP_SECRET && env.MESSENGER_VERIFY_TOKEN
+        ? { pageToken: env.MESSENGER_PAGE_TOKEN, appSecret: env.MESSENGER_APP_SECRET, verifyToken: env.MESSENGER_VERIFY_TOKEN, graphApiBaseUrl: env.GRAPH_API_BASE_URL }
+        : undefined,
     // @section jobs config value
+    jobs: {
+      remindAfterMs: env.REMIND_AFTER,
+      remindMax: env.REMIND_MAX,
+      autoCloseAfterMs: env.AUTO_CLOSE_AFTER,
+      firstResponseSlaMs: env.FIRST_RESPONSE_SLA,
+      escalateAfterMs: env.ESCALATE_AFTER,
+      surveyDelayMs: env.SURVEY_DELAY,
+      surveyReplyWindowMs: env.SURVEY_REPLY_WINDOW,
+      archiveAfterMs: env.ARCHIVE_AFTER,
+      businessHours: env.BUSINESS_HOURS ? { schedule: env.BUSINESS_HOURS, timezone: env.BUSINESS_TIMEZONE, holidays: env.HOLIDAYS } : undefined,
+      leaderLeaseMs: env.JOBS_LEADER_LEASE,
+      pollIntervalMs: env.JOBS_POLL_INTERVAL,
+    },
     // @section stats config value
+    stats: {
+      dailyAt: env.REPORT_DAILY_AT === 'off' ? null : env.REPORT_DAILY_AT,
+      weeklyDay: env.REPORT_WEEKLY_DAY === 'off' ? null : env.REPORT_WEEKLY_DAY,
+      timezone: env.REPORT_TIMEZONE,
+    },
   };
 }

@@ -10,14 +10,26 @@ import type { Metrics } from './metrics.js';
 
 export type InboundResult =
   | { status: 'duplicate' }
-  | { status: 'stored'; conversation: ConversationDoc; messageId: string; opened: boolean; reopened: boolean; relayed: boolean };
+  | { status: 'stored'; conversation: ConversationDoc; messageId: string; opened: boolean; reopened: boolean; relayed: boolean }
+  | { status: 'intercepted'; conversation: ConversationDoc };
 
 export interface Inbox {
   receive(message: InboundMessage): Promise<InboundResult>;
   edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean>;
 }
 
-export interface InboxOptions {
+/** Work other parts plug in around every customer message (src/jobs: survey replies, job planning). */
+export interface InboxHooks {
+  /**
+   * Called before the conversation is resolved. Returning a conversation means the hook consumed the message
+   * (and stored it there itself, e.g. a survey rating on a closed chat): no reopen, no relay.
+   */
+  intercept?: (message: InboundMessage, customer: CustomerDoc) => Promise<ConversationDoc | undefined>;
+  /** Called after the message is stored, the status updated and the relay queued. */
+  afterStored?: (result: Extract<InboundResult, { status: 'stored' }>, message: InboundMessage) => Promise<void>;
+}
+
+export interface InboxOptions extends InboxHooks {
   reopenWindowMs: number;
   logger: Logger;
   metrics?: Metrics;
@@ -29,9 +41,10 @@ export interface InboxOptions {
  * The one entry point for customer messages from every channel: dedupe, customer, conversation,
  * message, status, and the console request to show it. Messages of one customer are handled in order.
  */
-export function createInbox(options: InboxOptions): Inbox {
+export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHooks): () => void } {
   const perCustomer = new KeyedMutex();
   const { logger, metrics } = options;
+  const hooks: InboxHooks[] = [options];
 
   async function receive(message: InboundMessage): Promise<InboundResult> {
     const dedupeKey = `${message.channel}:${message.externalMessageId}`;
@@ -41,6 +54,10 @@ export function createInbox(options: InboxOptions): Inbox {
     }
     return perCustomer.run(`${message.channel}:${message.externalChatId}`, async () => {
       const customer = await upsertCustomer(message);
+      for (const hook of hooks) {
+        const consumed = await hook.intercept?.(message, customer);
+        if (consumed) return { status: 'intercepted', conversation: consumed } as const;
+      }
       const found = await findOrOpenConversation(message, customer);
       let conversation = found.conversation;
       const log = conversationLogger(logger, conversation);
@@ -84,7 +101,9 @@ export function createInbox(options: InboxOptions): Inbox {
       if (found.opened) await requestConsole({ action: 'newConversationAlert', conversation: conversation._id });
       log.info({ messageId: String(stored._id), channel: message.channel, opened: found.opened, reopened: found.reopened, relayed }, 'customer message stored');
       log.debug({ body: message.text }, 'customer message body');
-      return { status: 'stored', conversation, messageId: String(stored._id), opened: found.opened, reopened: found.reopened, relayed };
+      const result = { status: 'stored', conversation, messageId: String(stored._id), opened: found.opened, reopened: found.reopened, relayed } as const;
+      for (const hook of hooks) await hook.afterStored?.(result, message);
+      return result;
     });
   }
 
@@ -109,7 +128,15 @@ export function createInbox(options: InboxOptions): Inbox {
     return true;
   }
 
-  return { receive, edited };
+  function use(extra: InboxHooks): () => void {
+    hooks.push(extra);
+    return () => {
+      const index = hooks.indexOf(extra);
+      if (index >= 0) hooks.splice(index, 1);
+    };
+  }
+
+  return { receive, edited, use };
 }
 
 async function upsertCustomer(message: InboundMessage): Promise<CustomerDoc> {

@@ -11,25 +11,37 @@ export type ConsoleRequest =
   | { action: 'conversationChanged'; conversation: Types.ObjectId }
   | { action: 'newConversationAlert'; conversation: Types.ObjectId }
   | { action: 'deliveryStatus'; conversation: Types.ObjectId; message: Types.ObjectId }
-  | { action: 'notice'; conversation?: Types.ObjectId; text: string; mention?: 'onDuty' | 'supervisors' | 'owner' };
+  | { action: 'notice'; conversation?: Types.ObjectId; text: string; mention?: 'onDuty' | 'supervisors' | 'owner'; html?: boolean; buttons?: NoticeButton[][]; threadId?: number; file?: NoticeFile }
+  | { action: 'dashboard' };
+
+export interface NoticeButton {
+  text: string;
+  /** Callback data the console routes back to a command. */
+  data: string;
+}
+
+export interface NoticeFile {
+  fileName: string;
+  mimeType: string;
+  dataBase64: string;
+}
 
 export const CONSOLE_ROUTE = 'console';
 export const GENERAL_STREAM = 'console:general';
+export const DASHBOARD_STREAM = 'console:dashboard';
 
 export function conversationStream(conversationId: Types.ObjectId | string): string {
   return `console:conv:${conversationId}`;
 }
 
+function streamOf(request: ConsoleRequest): string {
+  if (request.action === 'dashboard') return DASHBOARD_STREAM;
+  if (request.action === 'newConversationAlert' || !request.conversation) return GENERAL_STREAM;
+  return conversationStream(request.conversation);
+}
+
 /** Queues a request to the console, ordered with everything else shown for the same conversation. */
 export async function requestConsole(request: ConsoleRequest): Promise<void> {
-  const { action, conversation } = request;
-  const stream = action === 'newConversationAlert' || !conversation ? GENERAL_STREAM : conversationStream(conversation);
-  await enqueue({
-    route: CONSOLE_ROUTE,
-    action,
-    stream,
-    conversation,
-    message: 'message' in request ? request.message : undefined,
-    payload: action === 'notice' ? { text: request.text, mention: request.mention } : {},
-  });
+  const { action, conversation, message, ...payload } = request as ConsoleRequest & { conversation?: Types.ObjectId; message?: Types.ObjectId };
+  await enqueue({ route: CONSOLE_ROUTE, action, stream: streamOf(request), conversation, message, payload });
 }

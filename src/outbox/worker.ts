@@ -13,8 +13,17 @@ export type ClaimedItem = OutboxItem & { _id: import('mongoose').Types.ObjectId 
 export interface Deliverer {
   /** Token buckets a send of this item must take from. */
   rateBuckets(item: ClaimedItem): BucketSpec[];
-  /** Sends it. Throw DeliveryError to say how it failed; any other error counts as transient. */
-  deliver(item: ClaimedItem): Promise<{ externalId?: string } | void>;
+  /**
+   * Sends it. Throw DeliveryError to say how it failed; any other error counts as transient.
+   * Return `repeat: true` when one step of a multi-step item is done (e.g. a topic was created before the
+   * message it is for): the item runs again at once, taking a fresh rate-limit token.
+   */
+  deliver(item: ClaimedItem): Promise<DeliveryOutcome | void>;
+}
+
+export interface DeliveryOutcome {
+  externalId?: string;
+  repeat?: boolean;
 }
 
 export interface OutboxEvents {
@@ -174,6 +183,10 @@ export class OutboxWorker {
     try {
       const result = (await withTimeout(deliverer.deliver(item), this.options.sendTimeoutMs)) ?? {};
       stopTimer?.();
+      if (result.repeat) {
+        await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
+        return;
+      }
       await OutboxItemModel.updateOne({ _id: item._id }, { $set: { status: 'done', settledAt: new Date(), result: { externalId: result.externalId } }, $inc: { attempts: 1 } });
       await OutboxClaimModel.deleteMany({ item: item._id });
       metrics?.delivered.inc({ route: item.route });

@@ -35,7 +35,7 @@ const conversationSchema = new Schema(
     },
     rating: { score: Number, comment: String, at: Date },
     /** Where the operator console shows it: a forum topic id, or nothing in reply mode. */
-    console: { topicId: Number, topicTitle: String, topicClosed: Boolean, alertMessageId: Number },
+    console: { topicId: Number, topicTitle: String, topicClosed: Boolean, alertMessageId: Number, cardShown: Boolean },
   },
   { timestamps: true },
 );

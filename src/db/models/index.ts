@@ -4,3 +4,6 @@ export * from './conversation-event.js';
 export * from './message.js';
 export * from './operator.js';
 export * from './outbox.js';
+export * from './console-state.js';
+export * from './job-lease.js';
+export * from './job-mark.js';

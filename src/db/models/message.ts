@@ -33,6 +33,8 @@ const messageSchema = new Schema(
     externalId: String,
     /** Id of the copy shown in the operator console (Telegram message id), for replies and reactions. */
     consoleMessageId: Number,
+    /** Every console message that shows it (a long text is split): a reply to any of them means this chat. */
+    consoleMessageIds: { type: [Number], default: [] },
     replyToExternalId: String,
     meta: { type: [{ name: String, value: String, _id: false }], default: [] },
     delivery: {
@@ -48,6 +50,7 @@ messageSchema.index({ dedupeKey: 1 }, { unique: true });
 messageSchema.index({ conversation: 1, createdAt: 1 });
 messageSchema.index({ channel: 1, externalId: 1 });
 messageSchema.index({ consoleMessageId: 1 });
+messageSchema.index({ consoleMessageIds: 1 });
 
 export type Message = InferSchemaType<typeof messageSchema>;
 export type MessageDoc = HydratedDocument<Message>;

@@ -1,0 +1,23 @@
+import { writeFileSync } from 'node:fs';
+import { summarize } from '../src/stats/compute.js';
+import { parsePeriod } from '../src/stats/period.js';
+import { renderChart } from '../src/stats/chart.js';
+import { formatReport } from '../src/stats/format.js';
+import { DateTime } from 'luxon';
+import { Types } from 'mongoose';
+const period = parsePeriod('30d', DateTime.now().setZone('UTC'));
+const facts = [];
+const chans = ['telegram','email','webchat'] as const;
+for (let i=0;i<3000;i++){ const createdAt=new Date(period.from.getTime()+Math.random()*(period.to.getTime()-period.from.getTime())); const closed=Math.random()<0.8; facts.push({_id:new Types.ObjectId(), channel:chans[i%3], status: closed?'closed':'new', createdAt, closedAt: closed? new Date(createdAt.getTime()+3600e3): undefined, closeReason: closed?'solved':undefined, firstResponseSeconds: Math.random()*600, resolutionSeconds: 3600, counts:{in:3,out:2}, rating: Math.random()<0.3?{score:1+Math.floor(Math.random()*5)}:undefined} as any); }
+const t=Date.now();
+const {perOperatorIds, ...r} = await summarize(facts, {period, timezone:'UTC'});
+console.log('summ', Date.now()-t);
+const report = {...r, perOperator: []};
+const t2=Date.now();
+const png = await renderChart(report);
+console.log('chart ms', Date.now()-t2, png.length);
+const t3=Date.now();
+await renderChart(report);
+console.log('chart2 ms', Date.now()-t3);
+writeFileSync('/tmp/statsdev/chart.png', png);
+console.log(formatReport(report));

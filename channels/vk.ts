@@ -1,0 +1,365 @@
+import http from 'node:http';
+import https from 'node:https';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { APIError, APIRequest, VK } from 'vk-io';
+import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, RateBucket, SendContext, SendResult } from '../src/domain.js';
+import type { Logger } from '../src/logger.js';
+import { CustomerModel } from '../src/db/models/index.js';
+import { registerAttachmentSource } from '../src/attachments.js';
+import { DeliveryError } from '../src/outbox/errors.js';
+import { backoffDelay } from '../src/outbox/backoff.js';
+import { splitText } from '../src/util/split-text.js';
+import { ChannelStateTracker, sleep } from './channel-state.js';
+
+const TEXT_LIMIT = 4096;
+/** VK allows a community about 20 API calls per second. */
+const COMMUNITY_CALLS_PER_SECOND = 20;
+
+export interface VkChannelOptions {
+  token: string;
+  groupId: number;
+  apiBaseUrl: string;
+  /** Set: events arrive on POST /webhooks/vk (Callback API). Unset: Bots Long Poll. */
+  callback?: { confirmationCode: string; secret: string };
+  logger: Logger;
+  /** Seconds a long-poll request may hang waiting for events (VK allows up to 90). */
+  pollWaitSeconds?: number;
+  /** Reconnect backoff: first wait up to baseMs, doubling up to capMs. */
+  reconnect?: { baseMs: number; capMs: number };
+}
+
+/** The parts of a VK event (Callback API and Bots Long Poll deliver the same objects) this channel reads. */
+interface VkEvent {
+  type: string;
+  object?: { message?: VkMessage } & Partial<VkMessage>;
+  group_id?: number;
+  event_id?: string;
+  secret?: string;
+}
+
+interface VkMessage {
+  id: number;
+  conversation_message_id?: number;
+  peer_id: number;
+  from_id: number;
+  date: number;
+  text?: string;
+  out?: number;
+  attachments?: VkAttachment[];
+  geo?: { coordinates?: { latitude: number; longitude: number } };
+  reply_message?: { id?: number };
+}
+
+interface VkSize {
+  url?: string;
+  src?: string;
+  width?: number;
+  height?: number;
+}
+
+interface VkAttachment {
+  type: string;
+  photo?: { id: number; owner_id: number; sizes?: VkSize[] };
+  doc?: { id: number; owner_id: number; title?: string; ext?: string; size?: number; url?: string };
+  audio_message?: { id: number; owner_id: number; duration?: number; link_ogg?: string; link_mp3?: string };
+  sticker?: { sticker_id: number; product_id?: number; images?: VkSize[]; images_with_background?: VkSize[] };
+}
+
+/** A stable 31-bit positive int for VK's random_id: the same outbox item always gets the same one. */
+export function vkRandomId(idempotencyKey: string): number {
+  return createHash('sha256').update(idempotencyKey).digest().readUInt32BE(0) & 0x7fffffff || 1;
+}
+
+/**
+ * VK communities (vk-io): Bots Long Poll by default, the Callback API when a confirmation code is configured.
+ * The long-poll loop is our own rather than vk-io's `updates.start()`: vk-io's loop fires handlers without
+ * waiting for them (an event is lost when the database is down) and retries silently (the state would never
+ * show 'down'). API calls bypass vk-io's request queue, which retries error 6 internally, so a rate limit
+ * reaches the outbox as retry-after. vk-io still makes every request (base URL, agent, version) and uploads.
+ */
+export class VkChannel implements Channel {
+  readonly kind = 'vk' as const;
+  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: false, readReceipts: false, buttons: false, maxTextLength: TEXT_LIMIT };
+  private readonly vk: VK;
+  private readonly status: ChannelStateTracker;
+  private sink?: ChannelSink;
+  private stopping?: AbortController;
+  private polling?: Promise<void>;
+  private unregisterFiles?: () => void;
+
+  constructor(private readonly options: VkChannelOptions) {
+    // vk-io's types want an https agent, but an http:// base URL (a local VK API) needs a plain http one.
+    const agent = options.apiBaseUrl.startsWith('http:') ? (new http.Agent({ keepAlive: true }) as https.Agent) : new https.Agent({ keepAlive: true });
+    this.vk = new VK({ token: options.token, apiBaseUrl: options.apiBaseUrl, agent, pollingGroupId: options.groupId, apiLimit: COMMUNITY_CALLS_PER_SECOND, apiRetryLimit: 0 });
+    this.status = new ChannelStateTracker('vk', options.logger);
+  }
+
+  state(): ChannelState {
+    return this.status.get();
+  }
+
+  async start(sink: ChannelSink): Promise<void> {
+    this.sink = sink;
+    this.status.attach(sink);
+    this.unregisterFiles = registerAttachmentSource('vk', (ref) => downloadFile(ref.slice('vk:'.length)));
+    this.stopping = new AbortController();
+    if (this.options.callback) {
+      this.status.set('up', 'receiving events on POST /webhooks/vk (Callback API)');
+      return;
+    }
+    this.status.set('starting');
+    this.polling = this.pollForever(this.stopping.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping?.abort();
+    await this.polling;
+    this.unregisterFiles?.();
+    this.status.set('stopped');
+  }
+
+  rateLimits(): RateBucket[] {
+    return [{ key: 'vk:community', capacity: COMMUNITY_CALLS_PER_SECOND, refillPerSecond: COMMUNITY_CALLS_PER_SECOND }];
+  }
+
+  /** Callback API: VK posts every event here; it expects the confirmation code once, then 'ok' for each event. */
+  registerRoutes(app: FastifyInstance): void {
+    const callback = this.options.callback;
+    if (!callback) return;
+    app.post('/webhooks/vk', async (request, reply) => {
+      const event = request.body as VkEvent | undefined;
+      if (!event || typeof event !== 'object' || typeof event.type !== 'string') return reply.code(400).type('text/plain').send('bad request');
+      if (event.group_id !== undefined && Number(event.group_id) !== this.options.groupId) return reply.code(403).type('text/plain').send('wrong community');
+      if (event.type === 'confirmation') return reply.type('text/plain').send(callback.confirmationCode);
+      if (!sameSecret(event.secret, callback.secret)) {
+        this.options.logger.warn({ type: event.type }, 'VK callback with a wrong or missing secret rejected');
+        return reply.code(403).type('text/plain').send('forbidden');
+      }
+      if (!this.sink) return reply.code(503).type('text/plain').send('not started');
+      try {
+        await this.handleEvent(event);
+      } catch (error) {
+        // VK retries an event that was not answered 'ok'; the inbox drops the copy if it was stored after all.
+        this.options.logger.error({ err: error, type: event.type }, 'VK callback event could not be handled');
+        return reply.code(500).type('text/plain').send('retry');
+      }
+      return reply.type('text/plain').send('ok');
+    });
+  }
+
+  async send(externalChatId: string, message: OutboundMessage, context: SendContext): Promise<SendResult> {
+    const peerId = Number(externalChatId);
+    const uploaded: string[] = [];
+    const extraLines: string[] = [];
+    let location: { latitude: number; longitude: number } | undefined;
+    for (const attachment of message.attachments) {
+      if (attachment.kind === 'location' && attachment.location) location = attachment.location;
+      else if (attachment.kind === 'contact' && attachment.contact) extraLines.push([attachment.contact.name, attachment.contact.phone].filter(Boolean).join(': '));
+      else uploaded.push(await this.upload(peerId, attachment));
+    }
+    const text = [message.text, ...extraLines].filter(Boolean).join('\n');
+    const pieces = text ? splitText(text, TEXT_LIMIT) : [''];
+    let lastId: number | undefined;
+    for (const [index, piece] of pieces.entries()) {
+      const last = index === pieces.length - 1;
+      const params: Record<string, unknown> = {
+        peer_id: peerId,
+        // Each piece has its own stable id, so a retry after a partial send repeats none of them.
+        random_id: vkRandomId(index === 0 ? context.idempotencyKey : `${context.idempotencyKey}#${index}`),
+        message: piece || undefined,
+        attachment: last && uploaded.length > 0 ? uploaded.join(',') : undefined,
+        lat: last ? location?.latitude : undefined,
+        long: last ? location?.longitude : undefined,
+      };
+      if (!params.message && !params.attachment && params.lat === undefined) throw DeliveryError.permanent('nothing to send: the message has neither text nor attachments');
+      try {
+        lastId = Number(await this.call('messages.send', params));
+      } catch (error) {
+        throw toDeliveryError(error);
+      }
+    }
+    return { externalMessageId: String(lastId) };
+  }
+
+  /** VK's upload flow: get an upload server for this peer, post the file there, save it; returns `photo1_2_key`. */
+  private async upload(peerId: number, attachment: Attachment): Promise<string> {
+    if (!attachment.dataBase64) throw DeliveryError.permanent(`the ${attachment.kind} has no bytes to upload to VK`);
+    const value = Buffer.from(attachment.dataBase64, 'base64');
+    try {
+      if (attachment.kind === 'photo') {
+        const photo = await this.vk.upload.messagePhoto({ peer_id: peerId, source: { value, filename: attachment.fileName ?? 'photo.jpg', contentType: attachment.mimeType } });
+        return String(photo);
+      }
+      const fileName = attachment.fileName ?? `${attachment.kind}.bin`;
+      const doc = await this.vk.upload.messageDocument({ peer_id: peerId, title: fileName, source: { value, filename: fileName, contentType: attachment.mimeType } });
+      return String(doc);
+    } catch (error) {
+      throw toDeliveryError(error);
+    }
+  }
+
+  /** One API call through vk-io's request (token, version, base URL, agent), without its retrying queue. */
+  private async call(method: string, params: Record<string, unknown>): Promise<unknown> {
+    const answer = (await new APIRequest({ api: this.vk.api, method, params }).make()) as { response?: unknown; error?: { error_code: number; error_msg: string } };
+    if (answer.error) throw new APIError({ ...answer.error, request_params: [] });
+    return answer.response;
+  }
+
+  private async pollForever(signal: AbortSignal): Promise<void> {
+    let server: { server: string; key: string } | undefined;
+    let ts: string | undefined;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (!server) {
+          const answer = (await this.call('groups.getLongPollServer', { group_id: this.options.groupId })) as { server: string; key: string; ts: string };
+          server = { server: answer.server, key: answer.key };
+          // Keep our place after a reconnect: VK answers failed=1 with a fresh ts if it is too old.
+          ts ??= String(answer.ts);
+          // After an outage, 'up' waits for a long-poll answer: the API may work while the long-poll server does not.
+          if (failures === 0) this.status.set('up');
+        }
+        const url = new URL(server.server);
+        url.search = new URLSearchParams({ act: 'a_check', key: server.key, ts: ts!, wait: String(this.options.pollWaitSeconds ?? 25) }).toString();
+        const response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(((this.options.pollWaitSeconds ?? 25) + 10) * 1000)]) });
+        if (!response.ok) throw new Error(`long poll answered HTTP ${response.status}`);
+        const answer = (await response.json()) as { ts?: string | number; updates?: VkEvent[]; failed?: number };
+        if (answer.failed !== undefined) {
+          // 1: history lost, take the new ts; 2: key expired; 3: key and ts lost.
+          if (answer.failed === 1) ts = String(answer.ts);
+          else server = undefined;
+          if (answer.failed === 3) ts = undefined;
+          continue;
+        }
+        this.status.set('up');
+        failures = 0;
+        // Handled in order before moving on: if the inbox fails, the same batch is fetched again.
+        for (const event of answer.updates ?? []) await this.handleEvent(event);
+        ts = String(answer.ts);
+      } catch (error) {
+        if (signal.aborted) break;
+        failures += 1;
+        const detail = error instanceof Error ? error.message : String(error);
+        this.status.set('down', detail);
+        if (failures >= 3) server = undefined;
+        const wait = backoffDelay(failures, { baseMs: this.options.reconnect?.baseMs ?? 1000, capMs: this.options.reconnect?.capMs ?? 60_000 });
+        this.options.logger.debug({ detail, wait }, 'VK long poll failed; reconnecting');
+        await sleep(wait, signal);
+      }
+    }
+  }
+
+  private async handleEvent(event: VkEvent): Promise<void> {
+    if (event.type !== 'message_new') return;
+    // API 5.103+ wraps the message; older versions send it as the object itself.
+    const message = (event.object?.message ?? event.object) as VkMessage | undefined;
+    if (!message || message.out) return;
+    if (message.from_id <= 0 || message.peer_id !== message.from_id) {
+      this.options.logger.debug({ peerId: message.peer_id }, 'ignored a VK message that is not a private dialog with a person');
+      return;
+    }
+    const inbound = normalizeVkMessage(message);
+    inbound.profile.name = await this.customerName(message.from_id);
+    await this.sink!.inbound(inbound);
+  }
+
+  /** The name as VK shows it, asked once per customer: a customer already stored with a name is not asked again. */
+  private async customerName(userId: number): Promise<string | undefined> {
+    const known = await CustomerModel.findOne({ channel: 'vk', externalChatId: String(userId) }).lean();
+    if (known?.name) return undefined;
+    try {
+      const [user] = (await this.call('users.get', { user_ids: userId })) as Array<{ first_name?: string; last_name?: string }>;
+      return [user?.first_name, user?.last_name].filter(Boolean).join(' ') || undefined;
+    } catch (error) {
+      this.options.logger.warn({ err: error, userId }, 'could not fetch the VK customer name; storing the message without it');
+      return undefined;
+    }
+  }
+}
+
+/** A VK message as the gateway's InboundMessage; attachment refs are `vk:<url>`, fetched when needed. */
+export function normalizeVkMessage(message: VkMessage): InboundMessage {
+  const attachments: Attachment[] = [];
+  const unsupported: string[] = [];
+  for (const item of message.attachments ?? []) {
+    const mapped = mapAttachment(item);
+    if (mapped) attachments.push(mapped);
+    else unsupported.push(`[${item.type}]`);
+  }
+  const coordinates = message.geo?.coordinates;
+  if (coordinates) attachments.push({ kind: 'location', location: { latitude: Number(coordinates.latitude), longitude: Number(coordinates.longitude) } });
+  return {
+    channel: 'vk',
+    externalChatId: String(message.peer_id),
+    externalMessageId: message.id > 0 ? String(message.id) : `${message.peer_id}_c${message.conversation_message_id}`,
+    profile: {},
+    text: [message.text ?? '', ...unsupported].filter(Boolean).join(' '),
+    attachments,
+    replyToExternalId: message.reply_message?.id ? String(message.reply_message.id) : undefined,
+    sentAt: new Date(message.date * 1000),
+  };
+}
+
+function mapAttachment(item: VkAttachment): Attachment | undefined {
+  if (item.type === 'photo' && item.photo) {
+    const url = largest(item.photo.sizes);
+    return { kind: 'photo', fileName: `photo${item.photo.owner_id}_${item.photo.id}.jpg`, mimeType: 'image/jpeg', ref: url && `vk:${url}` };
+  }
+  if (item.type === 'doc' && item.doc) {
+    const { title = 'document', ext, size, url } = item.doc;
+    const fileName = ext && !title.toLowerCase().endsWith(`.${ext.toLowerCase()}`) ? `${title}.${ext}` : title;
+    return { kind: 'document', fileName, size, ref: url && `vk:${url}` };
+  }
+  if (item.type === 'audio_message' && item.audio_message) {
+    const ogg = item.audio_message.link_ogg;
+    const url = ogg ?? item.audio_message.link_mp3;
+    return { kind: 'voice', fileName: ogg ? 'voice.ogg' : 'voice.mp3', mimeType: ogg ? 'audio/ogg' : 'audio/mpeg', ref: url && `vk:${url}` };
+  }
+  if (item.type === 'sticker' && item.sticker) {
+    const url = largest(item.sticker.images) ?? largest(item.sticker.images_with_background);
+    return { kind: 'sticker', fileName: `sticker${item.sticker.sticker_id}.png`, mimeType: 'image/png', ref: url && `vk:${url}` };
+  }
+  return undefined;
+}
+
+function largest(sizes: VkSize[] | undefined): string | undefined {
+  const best = [...(sizes ?? [])].sort((a, b) => (b.width ?? 0) * (b.height ?? 0) - (a.width ?? 0) * (a.height ?? 0))[0];
+  return best?.url ?? best?.src;
+}
+
+/** VK's error codes as outbox outcomes; the reasons are what operators read. */
+export function toDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  if (!(error instanceof APIError)) return DeliveryError.transient(`VK request failed: ${error instanceof Error ? error.message : String(error)}`);
+  const code = Number(error.code);
+  const detail = `${error.message}`;
+  switch (code) {
+    case 6:
+    case 9:
+      return DeliveryError.retryAfter(1, `VK rate limit: ${detail}`);
+    case 901:
+      return DeliveryError.permanent(`VK: the customer blocked messages from the community (or never allowed them), so VK refuses to deliver [901]`);
+    case 902:
+      return DeliveryError.permanent(`VK: messages to this customer are forbidden by their privacy settings [902]`);
+    case 7:
+      return DeliveryError.permanent(`VK: the community is not allowed to send this message (the customer blocked it or the token lacks the messages permission) [7]`);
+    case 100:
+    case 914:
+      return DeliveryError.permanent(`VK rejected the message: ${detail}`);
+    default:
+      return DeliveryError.transient(`VK error: ${detail}`);
+  }
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function downloadFile(url: string): Promise<{ data: Buffer; mimeType?: string }> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`VK file download answered HTTP ${response.status}`);
+  return { data: Buffer.from(await response.arrayBuffer()), mimeType: response.headers.get('content-type') ?? undefined };
+}

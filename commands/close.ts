@@ -1,0 +1,52 @@
+import { CLOSE_REASONS, type CloseReason } from '../src/domain.js';
+import { CustomerModel, type ConversationDoc, type OperatorDoc } from '../src/db/models/index.js';
+import { closeConversation } from '../src/conversations/operator-actions.js';
+import { sendSystemMessage } from '../src/conversations/system-message.js';
+import { renderTemplate } from '../src/templates.js';
+import type { Config } from '../src/config.js';
+import { conversationOf, parseCloseReason, REASON_LABEL } from './arguments.js';
+import { UsageError, type Command } from './command.js';
+
+/** Closes the chat, tells the customer with the closing template, and returns the answer for the topic. */
+async function closeAndTell(conversation: ConversationDoc, operator: OperatorDoc, reason: CloseReason, comment: string | undefined, config: Config): Promise<string> {
+  const closed = await closeConversation(conversation, operator, reason, comment);
+  const customer = await CustomerModel.findById(closed.customer);
+  if (customer && !customer.unreachable) {
+    await sendSystemMessage(closed, await renderTemplate('messages', 'closed', customer.language ?? undefined, { customerName: customer.name ?? '', companyName: config.companyName }));
+  }
+  return `✅ Chat #${closed.number} closed by ${operator.name}: ${REASON_LABEL[reason]}${comment ? ` — ${comment}` : ''}.`;
+}
+
+export const close: Command = {
+  name: 'close',
+  description: 'Close this chat with a reason (solved, no_response, transferred, other)',
+  usage: '/close [solved|no_response|transferred|other] [comment]',
+  role: 'operator',
+  needsConversation: true,
+  async run(ctx) {
+    const conversation = conversationOf(ctx);
+    if (!ctx.args) {
+      await ctx.reply(`Close chat #${conversation.number}? Choose the reason:`, {
+        buttons: CLOSE_REASONS.map((reason) => [{ text: REASON_LABEL[reason], data: `pick:${reason}` }]),
+      });
+      return;
+    }
+    const [word, ...commentWords] = ctx.args.split(/\s+/);
+    const reason = parseCloseReason(word!);
+    if (!reason) throw new UsageError(`"${word}" is not a close reason.`);
+    await ctx.reply(await closeAndTell(conversation, ctx.operator, reason, commentWords.join(' ') || undefined, ctx.config));
+  },
+  async callback(ctx) {
+    const conversation = conversationOf(ctx);
+    const [step, reason] = ctx.data.split(':') as [string, CloseReason];
+    if (!CLOSE_REASONS.includes(reason) && step !== 'cancel') return ctx.toast('Unknown reason.');
+    if (step === 'pick') {
+      await ctx.edit(`Close chat #${conversation.number} as “${REASON_LABEL[reason]}”?`, {
+        buttons: [[{ text: '✅ Confirm', data: `confirm:${reason}` }, { text: 'Cancel', data: 'cancel' }]],
+      });
+      return;
+    }
+    if (step === 'cancel') return ctx.edit(`Chat #${conversation.number} stays open.`);
+    await ctx.edit(await closeAndTell(conversation, ctx.operator, reason, undefined, ctx.config));
+  },
+};

@@ -1,0 +1,19 @@
+import { PRIORITIES, type Priority } from '../src/domain.js';
+import { setPriority } from '../src/conversations/operator-actions.js';
+import { conversationOf } from './arguments.js';
+import { UsageError, type Command } from './command.js';
+
+export const priority: Command = {
+  name: 'priority',
+  description: "Set this chat's priority",
+  usage: '/priority high|normal|low',
+  role: 'operator',
+  needsConversation: true,
+  async run(ctx) {
+    const value = ctx.args.toLowerCase();
+    if (!(PRIORITIES as readonly string[]).includes(value)) throw new UsageError(`"${ctx.args}" is not a priority.`);
+    const conversation = conversationOf(ctx);
+    await setPriority(conversation, value as Priority);
+    await ctx.reply(`Priority of chat #${conversation.number} is now ${value}.`);
+  },
+};

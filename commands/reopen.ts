@@ -1,0 +1,15 @@
+import { reopenConversation } from '../src/conversations/operator-actions.js';
+import { conversationOf } from './arguments.js';
+import type { Command } from './command.js';
+
+export const reopen: Command = {
+  name: 'reopen',
+  description: 'Reopen this closed chat (you become its owner)',
+  usage: '/reopen',
+  role: 'operator',
+  needsConversation: true,
+  async run(ctx) {
+    const reopened = await reopenConversation(conversationOf(ctx), ctx.operator);
+    await ctx.reply(`♻️ ${ctx.operator.name} reopened chat #${reopened.number}.`);
+  },
+};

@@ -1,0 +1,16 @@
+import { listReplyTemplates } from '../src/templates.js';
+import { escapeHtml } from '../src/util/html.js';
+import type { Command } from './command.js';
+
+export const templates: Command = {
+  name: 'templates',
+  description: 'List the reply templates for /t',
+  usage: '/templates',
+  role: 'operator',
+  needsConversation: false,
+  async run(ctx) {
+    const all = await listReplyTemplates();
+    if (all.length === 0) return ctx.reply('There are no reply templates yet: add files to templates/replies/.');
+    await ctx.reply(['<b>Reply templates</b> (send with /t name)', ...all.map((tpl) => `<code>${escapeHtml(tpl.name)}</code> — ${tpl.languages.join(', ')}`)].join('\n'), { html: true });
+  },
+};

@@ -1,0 +1,141 @@
+import { Bot, webhookCallback } from 'grammy';
+import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config.js';
+import type { ChannelState } from '../../domain.js';
+import type { Logger } from '../../logger.js';
+import type { Command, CommandServices } from '../../../commands/command.js';
+import { OutboxItemModel } from '../../db/models/index.js';
+import type { Deliverer } from '../../outbox/worker.js';
+import { DASHBOARD_STREAM, requestConsole } from '../actions.js';
+import type { OperatorConsole } from '../console.js';
+import { telegramConsoleDeliverer } from './deliverer.js';
+import { operatorUpdates } from './operator-updates.js';
+import { bootstrapAdmins } from './operators.js';
+
+type TelegramConfig = NonNullable<Config['telegram']>;
+
+export interface TelegramConsoleOptions {
+  config: Config;
+  logger: Logger;
+  commands: readonly Command[];
+  services: Omit<CommandServices, 'commands'>;
+}
+
+export const WEBHOOK_PATH = '/telegram/webhook';
+
+/**
+ * The operators' Telegram group. Owns the one Bot (customer chats are mounted on it by the Telegram
+ * channel), checks the group at start (forum or reply mode), registers the commands, and performs the
+ * core's console requests as the `console` route's deliverer.
+ */
+export class TelegramConsole implements OperatorConsole {
+  readonly bot: Bot;
+  readonly deliverer: Deliverer;
+  private readonly telegram: TelegramConfig;
+  private readonly logger: Logger;
+  private forum = false;
+  private current: ChannelState = 'stopped';
+  private runner?: RunnerHandle;
+  private dashboardTimer?: NodeJS.Timeout;
+
+  constructor(private readonly options: TelegramConsoleOptions) {
+    this.telegram = options.config.telegram!;
+    this.logger = options.logger.child({ component: 'telegram-console' });
+    this.bot = new Bot(this.telegram.token, { client: { apiRoot: this.telegram.apiRoot } });
+    // Updates of one chat are handled one after another (order of a customer's messages), chats in parallel.
+    this.bot.use(sequentialize((ctx) => String(ctx.chat?.id ?? ctx.from?.id ?? '')));
+    this.bot.catch((error) => {
+      const update = error.ctx.update;
+      this.logger.error({ err: error.error, updateId: update.update_id, chatId: error.ctx.chat?.id }, 'handling a Telegram update failed');
+    });
+    this.deliverer = telegramConsoleDeliverer({
+      api: this.bot.api,
+      groupId: this.telegram.operatorChatId,
+      forum: () => this.forum,
+      rate: { perGroupPerMinute: options.config.rateLimits.telegramPerGroupPerMinute, globalPerSecond: options.config.rateLimits.telegramGlobalPerSecond },
+      dashboardStale: () => this.dashboardStale(),
+    });
+  }
+
+  state(): ChannelState {
+    return this.current;
+  }
+
+  isForum(): boolean {
+    return this.forum;
+  }
+
+  async start(): Promise<void> {
+    this.current = 'starting';
+    const groupId = this.telegram.operatorChatId;
+    await this.bot.init();
+    const chat = await this.bot.api.getChat(groupId);
+    this.forum = 'is_forum' in chat && chat.is_forum === true;
+    const member = await this.bot.api.getChatMember(groupId, this.bot.botInfo.id);
+    const admin = member.status === 'administrator' || member.status === 'creator';
+    if (!admin) this.logger.warn({ groupId }, 'the bot is not an admin of the operator group: it may not see plain messages or manage topics');
+    if (this.forum && member.status === 'administrator' && !member.can_manage_topics) {
+      this.logger.warn({ groupId }, 'the bot lacks the "manage topics" right: falling back to reply mode');
+      this.forum = false;
+    }
+    this.logger.info({ groupId, mode: this.forum ? 'forum' : 'reply' }, this.forum ? 'operator group is a forum: one topic per conversation' : 'operator group is not a forum: operators answer by replying to relayed messages');
+
+    await bootstrapAdmins(this.telegram.adminIds);
+    const commands = this.options.commands;
+    this.bot.use(
+      operatorUpdates({
+        groupId,
+        botUsername: this.bot.botInfo.username,
+        forum: () => this.forum,
+        commands,
+        services: { ...this.options.services, commands },
+        config: this.options.config,
+        logger: this.logger,
+      }),
+    );
+    await this.bot.api.setMyCommands(
+      commands.map((c) => ({ command: c.name, description: c.description })),
+      { scope: { type: 'chat', chat_id: groupId } },
+    );
+    await this.bot.api.setMyCommands([{ command: 'start', description: 'Start a conversation with support' }], { scope: { type: 'all_private_chats' } });
+
+    if (this.telegram.webhook) {
+      await this.bot.api.setWebhook(this.telegram.webhook.url, { secret_token: this.telegram.webhook.secret, allowed_updates: ['message', 'edited_message', 'callback_query'] });
+      this.logger.info('receiving Telegram updates by webhook');
+    } else {
+      await this.bot.api.deleteWebhook();
+      this.runner = run(this.bot, { runner: { fetch: { allowed_updates: ['message', 'edited_message', 'callback_query'] } } });
+      this.logger.info('receiving Telegram updates by long polling');
+    }
+    this.current = 'up';
+    this.dashboardStale();
+  }
+
+  /** Routes before start(): the webhook endpoint, checked against the secret token on every request. */
+  registerRoutes(app: FastifyInstance): void {
+    if (!this.telegram.webhook) return;
+    app.post(WEBHOOK_PATH, webhookCallback(this.bot, 'fastify', { secretToken: this.telegram.webhook.secret }));
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.dashboardTimer);
+    if (this.runner?.isRunning()) await this.runner.stop();
+    this.current = 'stopped';
+  }
+
+  /** Refreshes the pinned dashboard at most once per DASHBOARD_INTERVAL, whatever the number of changes. */
+  private dashboardStale(): void {
+    if (this.dashboardTimer) return;
+    this.dashboardTimer = setTimeout(async () => {
+      this.dashboardTimer = undefined;
+      try {
+        const queued = await OutboxItemModel.exists({ stream: DASHBOARD_STREAM, status: 'pending' });
+        if (!queued) await requestConsole({ action: 'dashboard' });
+      } catch (error) {
+        this.logger.warn({ err: error }, 'could not queue a dashboard refresh');
+      }
+    }, this.telegram.dashboardIntervalMs);
+    this.dashboardTimer.unref();
+  }
+}

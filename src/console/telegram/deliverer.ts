@@ -1,0 +1,285 @@
+import { InlineKeyboard, InputFile, type Api } from 'grammy';
+import type { Types } from 'mongoose';
+import { ConversationModel, CustomerModel, MessageModel, OperatorModel, OutboxItemModel, type ConversationDoc, type CustomerDoc, type MessageDoc } from '../../db/models/index.js';
+import type { DeliveryStatus } from '../../domain.js';
+import type { ClaimedItem, Deliverer, DeliveryOutcome } from '../../outbox/worker.js';
+import { DeliveryError } from '../../outbox/errors.js';
+import type { BucketSpec } from '../../outbox/rate-limiter.js';
+import type { NoticeButton, NoticeFile } from '../actions.js';
+import { escapeHtml } from '../../util/html.js';
+import { splitEscaped, splitHtmlByLines } from '../../util/split-text.js';
+import { telegramCall } from './delivery-error.js';
+import { refreshDashboard } from './dashboard.js';
+import { attachmentSummary, channelLabel, customerCard, customerName, DELIVERY_REACTION, mention, topicLink, topicTitle } from './render.js';
+import { threadOptions, type ConsoleTarget } from './target.js';
+
+const TEXT_LIMIT = 4096;
+const CAPTION_LIMIT = 1024;
+
+export interface ConsoleDelivererOptions {
+  api: Api;
+  groupId: number;
+  /** Forum mode (a topic per conversation) or reply mode; known after the console checked the group. */
+  forum: () => boolean;
+  rate: { perGroupPerMinute: number; globalPerSecond: number };
+  /** A status or relay changed what the dashboard shows. */
+  dashboardStale: () => void;
+}
+
+/** Performs the core's console requests in the operators' Telegram group. */
+export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deliverer {
+  const { api, groupId } = options;
+  const general: ConsoleTarget = { chatId: groupId };
+
+  function targetOf(conversation: ConversationDoc): ConsoleTarget {
+    return options.forum() && conversation.console?.topicId ? { chatId: groupId, threadId: conversation.console.topicId } : general;
+  }
+
+  async function sendHtml(target: ConsoleTarget, html: string, extra: { buttons?: InlineKeyboard; replyTo?: number } = {}): Promise<number[]> {
+    const ids: number[] = [];
+    const pieces = splitHtmlByLines(html, TEXT_LIMIT);
+    for (const [index, piece] of pieces.entries()) {
+      const last = index === pieces.length - 1;
+      const sent = await telegramCall(() =>
+        api.sendMessage(target.chatId, piece, {
+          parse_mode: 'HTML',
+          ...threadOptions(target),
+          ...(last && extra.buttons ? { reply_markup: extra.buttons } : {}),
+          ...(index === 0 && extra.replyTo ? { reply_parameters: { message_id: extra.replyTo, allow_sending_without_reply: true } } : {}),
+          link_preview_options: { is_disabled: true },
+        }),
+      );
+      ids.push(sent.message_id);
+    }
+    return ids;
+  }
+
+  async function loadConversation(id: Types.ObjectId | null | undefined): Promise<{ conversation: ConversationDoc; customer: CustomerDoc }> {
+    const conversation = id ? await ConversationModel.findById(id) : null;
+    const customer = conversation ? await CustomerModel.findById(conversation.customer) : null;
+    if (!conversation || !customer) throw DeliveryError.permanent('the conversation no longer exists');
+    return { conversation, customer };
+  }
+
+  /** Creates the conversation's topic. Returns true when it did: that API call used this attempt's token. */
+  async function ensureTopic(conversation: ConversationDoc, customer: CustomerDoc): Promise<boolean> {
+    if (!options.forum() || conversation.console?.topicId) return false;
+    const title = topicTitle(conversation, customer);
+    const topic = await telegramCall(() => api.createForumTopic(groupId, title));
+    await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.topicId': topic.message_thread_id, 'console.topicTitle': title, 'console.topicClosed': false } });
+    return true;
+  }
+
+  function relayHeader(conversation: ConversationDoc, customer: CustomerDoc, message: MessageDoc): string {
+    const lines: string[] = [];
+    if (!conversation.console?.cardShown) lines.push(customerCard(conversation, customer));
+    else if (!options.forum()) lines.push(`<b>#${conversation.number}</b> · ${escapeHtml(customerName(customer))} (${channelLabel(conversation.channel)})`);
+    if (message.direction === 'out' && message.author?.kind === 'system') lines.push('🤖 <i>Sent to the customer by the gateway:</i>');
+    return lines.join('\n');
+  }
+
+  /**
+   * Customer messages that queued up behind this one (a burst while the group's budget was spent) are merged
+   * into it, text only and within one Telegram message, so a burst costs one send instead of many.
+   */
+  async function absorbBacklog(item: ClaimedItem, first: MessageDoc, budget: number): Promise<{ items: Types.ObjectId[]; messages: MessageDoc[] }> {
+    if (first.direction !== 'in' || first.attachments.length > 0) return { items: [], messages: [] };
+    const following = await OutboxItemModel.find({ stream: item.stream, status: 'pending', seq: { $gt: item.seq } }).sort({ seq: 1 }).limit(50).lean();
+    const items: Types.ObjectId[] = [];
+    const messages: MessageDoc[] = [];
+    let used = escapeHtml(first.text).length;
+    for (const next of following) {
+      if (next.action !== 'relay' || next.nextAttemptAt > new Date()) break;
+      const message = await MessageModel.findById(next.message);
+      if (!message || message.direction !== 'in' || message.attachments.length > 0) break;
+      used += escapeHtml(message.text).length + 1;
+      if (used > budget) break;
+      items.push(next._id);
+      messages.push(message);
+    }
+    return { items, messages };
+  }
+
+  async function relay(item: ClaimedItem): Promise<DeliveryOutcome> {
+    const { conversation, customer } = await loadConversation(item.conversation);
+    if (await ensureTopic(conversation, customer)) return { repeat: true };
+    const message = await MessageModel.findById(item.message);
+    if (!message) throw DeliveryError.permanent('the message to show no longer exists');
+    const target = targetOf(conversation);
+    const header = relayHeader(conversation, customer, message);
+    const replyTo = message.replyToExternalId ? (await MessageModel.findOne({ channel: message.channel, externalId: message.replyToExternalId }, { consoleMessageId: 1 }).lean())?.consoleMessageId ?? undefined : undefined;
+
+    const ids: number[] = [];
+    const absorbed = await absorbBacklog(item, message, TEXT_LIMIT - header.length - 1);
+    const texts = [message, ...absorbed.messages].map((m) => m.text).filter(Boolean);
+    const attachmentsToSend = message.attachments.filter((a) => a.ref?.startsWith('tg:') || a.dataBase64);
+    const unsendable = message.attachments.filter((a) => !(a.ref?.startsWith('tg:') || a.dataBase64));
+    const body = [texts.join('\n'), unsendable.length ? attachmentSummary(unsendable) : ''].filter(Boolean).join('\n');
+
+    const bodyPieces = body ? splitEscaped(body, TEXT_LIMIT - header.length - 1) : [];
+    const firstText = [header, bodyPieces[0] ?? ''].filter(Boolean).join('\n');
+    const captionFits = attachmentsToSend.length > 0 && firstText.length <= CAPTION_LIMIT && bodyPieces.length <= 1;
+    for (const [index, attachment] of attachmentsToSend.entries()) {
+      const caption = index === 0 && captionFits ? firstText : undefined;
+      ids.push(await sendAttachment(target, attachment, caption, index === 0 ? replyTo : undefined));
+    }
+    if (!captionFits) {
+      const pieces = [firstText, ...bodyPieces.slice(1)].filter(Boolean);
+      for (const piece of pieces) ids.push(...(await sendHtml(target, piece, { replyTo: ids.length === 0 ? replyTo : undefined })));
+    }
+
+    await MessageModel.updateOne({ _id: message._id }, { $set: { consoleMessageId: message.consoleMessageId ?? ids[0], consoleMessageIds: ids } });
+    if (absorbed.items.length > 0) {
+      await MessageModel.updateMany({ _id: { $in: absorbed.messages.map((m) => m._id) } }, { $set: { consoleMessageId: ids[0], consoleMessageIds: ids } });
+      await OutboxItemModel.updateMany({ _id: { $in: absorbed.items } }, { $set: { status: 'done', settledAt: new Date(), result: { externalId: `merged into ${item._id}` } } });
+    }
+    if (!conversation.console?.cardShown) await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.cardShown': true } });
+    options.dashboardStale();
+    return { externalId: String(ids[0]) };
+  }
+
+  async function sendAttachment(target: ConsoleTarget, attachment: MessageDoc['attachments'][number], caption?: string, replyTo?: number): Promise<number> {
+    const extra = {
+      ...threadOptions(target),
+      ...(caption ? { caption, parse_mode: 'HTML' as const } : {}),
+      ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+    };
+    if (attachment.kind === 'location' && attachment.location?.latitude !== undefined) {
+      return (await telegramCall(() => api.sendLocation(target.chatId, attachment.location!.latitude!, attachment.location!.longitude!, threadOptions(target)))).message_id;
+    }
+    const file = attachment.ref?.startsWith('tg:') ? attachment.ref.slice(3) : new InputFile(Buffer.from(attachment.dataBase64 ?? '', 'base64'), attachment.fileName ?? 'file');
+    const chat = target.chatId;
+    const call = {
+      photo: () => api.sendPhoto(chat, file, extra),
+      voice: () => api.sendVoice(chat, file, extra),
+      audio: () => api.sendAudio(chat, file, extra),
+      video: () => api.sendVideo(chat, file, extra),
+      video_note: () => api.sendVideoNote(chat, file, threadOptions(target)),
+      sticker: () => api.sendSticker(chat, file, threadOptions(target)),
+    }[attachment.kind as 'photo'] ?? (() => api.sendDocument(chat, file, extra));
+    return (await telegramCall(call)).message_id;
+  }
+
+  async function edited(item: ClaimedItem): Promise<DeliveryOutcome> {
+    const { conversation } = await loadConversation(item.conversation);
+    const message = await MessageModel.findById(item.message);
+    if (!message) throw DeliveryError.permanent('the edited message no longer exists');
+    const ids = await sendHtml(targetOf(conversation), `✏️ <i>The customer edited a message:</i>\n${escapeHtml(message.text)}`, { replyTo: message.consoleMessageId ?? undefined });
+    return { externalId: String(ids[0]) };
+  }
+
+  async function conversationChanged(item: ClaimedItem): Promise<DeliveryOutcome> {
+    options.dashboardStale();
+    const { conversation, customer } = await loadConversation(item.conversation);
+    const topicId = conversation.console?.topicId;
+    if (!options.forum() || !topicId) return {};
+    const title = topicTitle(conversation, customer);
+    const closed = conversation.status === 'closed' || conversation.status === 'archived';
+    if (title !== conversation.console?.topicTitle) {
+      await telegramCall(() => api.editForumTopic(groupId, topicId, { name: title })).catch(ignoreNotModified);
+      await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.topicTitle': title } });
+      if (closed !== Boolean(conversation.console?.topicClosed)) return { repeat: true };
+      return {};
+    }
+    if (closed !== Boolean(conversation.console?.topicClosed)) {
+      await telegramCall(() => (closed ? api.closeForumTopic(groupId, topicId) : api.reopenForumTopic(groupId, topicId))).catch(ignoreNotModified);
+      await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.topicClosed': closed } });
+    }
+    return {};
+  }
+
+  async function newConversationAlert(item: ClaimedItem): Promise<DeliveryOutcome> {
+    const { conversation, customer } = await loadConversation(item.conversation);
+    if (conversation.status !== 'new') return {};
+    const first = await MessageModel.findOne({ conversation: conversation._id, direction: 'in' }, { text: 1 }).sort({ createdAt: 1 }).lean();
+    const onDuty = await OperatorModel.find({ onDuty: true, active: true }).lean();
+    const preview = first?.text ? `\n“${escapeHtml(first.text.length > 200 ? `${first.text.slice(0, 200)}…` : first.text)}”` : '';
+    const link = options.forum() && conversation.console?.topicId ? `\n<a href="${topicLink(groupId, conversation.console.topicId)}">Open the chat</a>` : '';
+    const mentions = onDuty.length ? `\n${onDuty.map(mention).join(' ')}` : '';
+    const buttons = new InlineKeyboard().text('✋ Take', `c:take:${conversation._id}`);
+    const ids = await sendHtml(general, `🆕 <b>New chat #${conversation.number}</b> · ${channelLabel(conversation.channel)} · ${escapeHtml(customerName(customer))}${preview}${link}${mentions}`, { buttons });
+    await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.alertMessageId': ids[0] } });
+    return { externalId: String(ids[0]) };
+  }
+
+  async function deliveryStatus(item: ClaimedItem): Promise<DeliveryOutcome> {
+    const message = await MessageModel.findById(item.message);
+    if (!message?.consoleMessageId) return {};
+    const status = message.delivery?.status as DeliveryStatus | undefined;
+    const emoji = status ? DELIVERY_REACTION[status] : undefined;
+    if (emoji) {
+      await telegramCall(() => api.setMessageReaction(groupId, message.consoleMessageId!, [{ type: 'emoji', emoji: emoji as never }]));
+    }
+    if (status === 'failed') {
+      const { conversation } = await loadConversation(message.conversation);
+      await sendHtml(targetOf(conversation), `⚠️ <b>Not delivered to the customer:</b> ${escapeHtml(message.delivery?.error ?? 'unknown reason')}`, { replyTo: message.consoleMessageId });
+    }
+    return {};
+  }
+
+  async function notice(item: ClaimedItem): Promise<DeliveryOutcome> {
+    const payload = item.payload as { text: string; html?: boolean; mention?: 'onDuty' | 'supervisors' | 'owner'; buttons?: NoticeButton[][]; threadId?: number; file?: NoticeFile };
+    let target = general;
+    if (item.conversation) target = targetOf((await loadConversation(item.conversation)).conversation);
+    if (payload.threadId && options.forum()) target = { chatId: groupId, threadId: payload.threadId };
+    const text = payload.html ? payload.text : escapeHtml(payload.text);
+    const mentions = await mentionsFor(payload.mention, item.conversation);
+    const html = mentions ? `${text}\n${mentions}` : text;
+    const buttons = payload.buttons?.length ? InlineKeyboard.from(payload.buttons.map((row) => row.map((b) => InlineKeyboard.text(b.text, b.data)))) : undefined;
+    if (payload.file) {
+      const input = new InputFile(Buffer.from(payload.file.dataBase64, 'base64'), payload.file.fileName);
+      const caption = html.length <= CAPTION_LIMIT ? html : undefined;
+      const extra = { ...threadOptions(target), ...(caption ? { caption, parse_mode: 'HTML' as const } : {}) };
+      const sent = await telegramCall<{ message_id: number }>(() => (payload.file!.mimeType.startsWith('image/') ? api.sendPhoto(groupId, input, extra) : api.sendDocument(groupId, input, extra)));
+      if (!caption) await sendHtml(target, html, { buttons });
+      return { externalId: String(sent.message_id) };
+    }
+    const ids = await sendHtml(target, html, { buttons });
+    return { externalId: String(ids[0]) };
+  }
+
+  async function mentionsFor(kind: 'onDuty' | 'supervisors' | 'owner' | undefined, conversationId?: Types.ObjectId | null): Promise<string> {
+    if (!kind) return '';
+    let operators: Array<{ telegramUserId: number; name: string; username?: string | null }> = [];
+    if (kind === 'owner' && conversationId) {
+      const conversation = await ConversationModel.findById(conversationId, { owner: 1 }).lean();
+      operators = conversation?.owner ? await OperatorModel.find({ _id: conversation.owner }).lean() : [];
+    }
+    if (kind === 'supervisors') operators = await OperatorModel.find({ role: { $in: ['supervisor', 'admin'] }, active: true }).lean();
+    if (!operators.length) operators = await OperatorModel.find({ onDuty: true, active: true }).lean();
+    return operators.map(mention).join(' ');
+  }
+
+  const handlers: Record<string, (item: ClaimedItem) => Promise<DeliveryOutcome>> = {
+    relay,
+    edited,
+    conversationChanged,
+    newConversationAlert,
+    deliveryStatus,
+    notice,
+    dashboard: async () => {
+      await refreshDashboard(api, groupId);
+      return {};
+    },
+  };
+
+  return {
+    rateBuckets(): BucketSpec[] {
+      const { perGroupPerMinute, globalPerSecond } = options.rate;
+      return [
+        { key: `telegram:group:${groupId}`, capacity: Math.max(1, Math.min(perGroupPerMinute, 20)), refillPerSecond: perGroupPerMinute / 60 },
+        { key: 'telegram:global', capacity: globalPerSecond, refillPerSecond: globalPerSecond },
+      ];
+    },
+    async deliver(item) {
+      const handler = handlers[item.action];
+      if (!handler) throw DeliveryError.permanent(`the console does not know the request "${item.action}"`);
+      return handler(item);
+    },
+  };
+}
+
+function ignoreNotModified(error: unknown): void {
+  if (error instanceof DeliveryError && /NOT_MODIFIED|not modified/i.test(error.message)) return;
+  throw error;
+}

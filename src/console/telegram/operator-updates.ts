@@ -1,0 +1,158 @@
+import { Composer, type Context } from 'grammy';
+import type { Message } from 'grammy/types';
+import type { Command, CommandContext, CommandServices, ReplyOptions } from '../../../commands/command.js';
+import { UsageError, mayRun } from '../../../commands/command.js';
+import type { Config } from '../../config.js';
+import type { Logger } from '../../logger.js';
+import { ConversationModel, MessageModel, type ConversationDoc } from '../../db/models/index.js';
+import { requestConsole, type NoticeButton } from '../actions.js';
+import { addNote, OperatorActionError, replyToCustomer } from '../../conversations/operator-actions.js';
+import { ConcurrentChangeError, IllegalTransitionError } from '../../conversations/errors.js';
+import { TemplateNotFoundError } from '../../templates.js';
+import { telegramAttachments } from './attachments.js';
+import { findOperator } from './operators.js';
+
+export interface OperatorUpdatesOptions {
+  groupId: number;
+  botUsername: string;
+  forum: () => boolean;
+  commands: readonly Command[];
+  services: CommandServices;
+  config: Config;
+  logger: Logger;
+}
+
+const COMMAND = /^\/([a-z0-9_]+)(?:@(\w+))?(?:\s+([\s\S]*))?$/i;
+const NOT_AN_OPERATOR = 'Only registered operators can do that here. An admin can add you with /op add.';
+
+/**
+ * Everything operators do in the group: commands, answers to customers, internal notes (`!text`) and
+ * button presses. Refusals are one line; nothing changes on a refusal.
+ */
+export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Context> {
+  const composer = new Composer<Context>();
+  const group = composer.filter((ctx) => ctx.chat?.id === options.groupId);
+  const byName = new Map(options.commands.map((c) => [c.name, c]));
+
+  async function conversationOf(message: Message | undefined): Promise<ConversationDoc | undefined> {
+    if (!message) return undefined;
+    if (options.forum() && message.is_topic_message && message.message_thread_id) {
+      const byTopic = await ConversationModel.findOne({ 'console.topicId': message.message_thread_id });
+      if (byTopic) return byTopic;
+    }
+    const repliedTo = message.reply_to_message?.message_id;
+    if (repliedTo) {
+      const relayed = await MessageModel.findOne({ consoleMessageIds: repliedTo }, { conversation: 1 }).lean();
+      if (relayed) return (await ConversationModel.findById(relayed.conversation)) ?? undefined;
+      return (await ConversationModel.findOne({ 'console.alertMessageId': repliedTo })) ?? undefined;
+    }
+    return undefined;
+  }
+
+  function replier(conversation: ConversationDoc | undefined, message: Message | undefined, commandName: string) {
+    const threadId = message?.is_topic_message ? message.message_thread_id : undefined;
+    const toButtons = (rows: ReplyOptions['buttons']): NoticeButton[][] | undefined => rows?.map((row) => row.map((b) => ({ text: b.text, data: `c:${commandName}:${b.data}` })));
+    return {
+      reply: async (text: string, replyOptions: ReplyOptions = {}) => {
+        await requestConsole({ action: 'notice', conversation: conversation?._id, text, html: replyOptions.html, buttons: toButtons(replyOptions.buttons), threadId });
+      },
+      replyFile: async (file: { fileName: string; mimeType: string; content: Buffer }, caption?: string) => {
+        await requestConsole({ action: 'notice', conversation: conversation?._id, text: caption ?? '', threadId, file: { fileName: file.fileName, mimeType: file.mimeType, dataBase64: file.content.toString('base64') } });
+      },
+    };
+  }
+
+  /** Turns an expected refusal into its one-line explanation; anything else is logged and answered generically. */
+  function explain(error: unknown, command: Command | undefined, log: Logger): string {
+    if (error instanceof UsageError) return `${error.message}\nUsage: ${command?.usage ?? ''}`;
+    if (error instanceof OperatorActionError || error instanceof IllegalTransitionError || error instanceof ConcurrentChangeError || error instanceof TemplateNotFoundError) return error.message;
+    log.error({ err: error, command: command?.name }, 'operator action failed');
+    return 'Something went wrong; the error was logged. Please try again.';
+  }
+
+  group.on('message', async (ctx, next) => {
+    const message = ctx.message;
+    const text = message.text ?? '';
+    const match = COMMAND.exec(text);
+    if (!match) return next();
+    const [, rawName, addressedTo, rawArgs] = match;
+    if (addressedTo && addressedTo.toLowerCase() !== options.botUsername.toLowerCase()) return;
+    const name = rawName!.toLowerCase();
+    const command = byName.get(name);
+    const operator = await findOperator(ctx.from);
+    const conversation = await conversationOf(message);
+    const { reply, replyFile } = replier(conversation, message, name);
+    const log = options.logger.child({ command: name, operator: ctx.from?.id, ...(conversation ? { conversationId: String(conversation._id), conversationNumber: conversation.number } : {}) });
+
+    if (!operator) return reply(NOT_AN_OPERATOR);
+    if (!command) return reply(`Unknown command /${name}. Send /help for the list.`);
+    if (!mayRun(operator, command)) return reply(`Only ${command.role}s may use /${command.name}.`);
+    if (command.needsConversation && !conversation) return reply(`Use /${command.name} inside a chat's topic${options.forum() ? '' : ' (reply to one of its messages)'}.\nUsage: ${command.usage}`);
+
+    const repliedFrom = message.reply_to_message?.from;
+    const repliedToUser = repliedFrom && !repliedFrom.is_bot && !message.reply_to_message?.forum_topic_created ? { id: repliedFrom.id, name: [repliedFrom.first_name, repliedFrom.last_name].filter(Boolean).join(' '), username: repliedFrom.username } : undefined;
+    const context: CommandContext = { operator, args: (rawArgs ?? '').trim(), conversation, repliedToUser, config: options.config, logger: log, services: options.services, reply, replyFile };
+    try {
+      await command.run(context);
+      log.info('command done');
+    } catch (error) {
+      await reply(explain(error, command, log));
+    }
+  });
+
+  group.on('message', async (ctx) => {
+    const message = ctx.message;
+    if (message.from?.is_bot) return;
+    const conversation = await conversationOf(message);
+    if (!conversation) return;
+    const { reply } = replier(conversation, message, 'reply');
+    const operator = await findOperator(ctx.from);
+    if (!operator) return reply(NOT_AN_OPERATOR);
+    const log = options.logger.child({ conversationId: String(conversation._id), conversationNumber: conversation.number, operator: operator.telegramUserId });
+    const text = message.text ?? message.caption ?? '';
+    try {
+      if (text.startsWith('!')) {
+        await addNote(conversation, operator, text.slice(1).trim(), message.message_id);
+        await ctx.api.setMessageReaction(options.groupId, message.message_id, [{ type: 'emoji', emoji: '✍' }]).catch(() => undefined);
+        return;
+      }
+      const attachments = telegramAttachments(message);
+      if (!text && attachments.length === 0) return;
+      await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id });
+      log.info('operator reply queued');
+    } catch (error) {
+      await reply(explain(error, undefined, log));
+    }
+  });
+
+  group.on('callback_query:data', async (ctx) => {
+    const [prefix, commandName, ...rest] = ctx.callbackQuery.data.split(':');
+    const command = prefix === 'c' ? byName.get(commandName ?? '') : undefined;
+    const operator = await findOperator(ctx.from);
+    if (!operator) return void (await ctx.answerCallbackQuery({ text: NOT_AN_OPERATOR, show_alert: true }));
+    if (!command?.callback) return void (await ctx.answerCallbackQuery({ text: 'This button no longer works.' }));
+    if (!mayRun(operator, command)) return void (await ctx.answerCallbackQuery({ text: `Only ${command.role}s may do that.`, show_alert: true }));
+    const message = ctx.callbackQuery.message as Message | undefined;
+    const conversation = await conversationOf(message);
+    const { reply, replyFile } = replier(conversation, message, command.name);
+    const log = options.logger.child({ command: command.name, callback: true, operator: operator.telegramUserId });
+    let answered = false;
+    const toast = async (text: string) => {
+      answered = true;
+      await ctx.answerCallbackQuery({ text });
+    };
+    const edit = async (text: string, editOptions: ReplyOptions = {}) => {
+      const rows = editOptions.buttons?.map((row) => row.map((b) => ({ text: b.text, callback_data: `c:${command.name}:${b.data}` })));
+      await ctx.editMessageText(text, { parse_mode: editOptions.html ? 'HTML' : undefined, reply_markup: rows ? { inline_keyboard: rows } : undefined });
+    };
+    try {
+      await command.callback({ operator, conversation, data: rest.join(':'), config: options.config, logger: log, services: options.services, reply, replyFile, edit, toast });
+    } catch (error) {
+      await toast(explain(error, command, log).split('\n')[0]!);
+    } finally {
+      if (!answered) await ctx.answerCallbackQuery().catch(() => undefined);
+    }
+  });
+
+  return composer;
+}

@@ -1,0 +1,72 @@
+import type { ConversationStatus, DeliveryStatus } from '../../domain.js';
+import type { Conversation, Customer, Message } from '../../db/models/index.js';
+import { escapeHtml } from '../../util/html.js';
+
+export const STATUS_EMOJI: Record<ConversationStatus, string> = {
+  new: '🆕',
+  active: '🟢',
+  awaiting: '⏳',
+  transferred: '🔀',
+  closed: '✅',
+  archived: '🗄',
+};
+
+/** Reactions Telegram allows, one per delivery status of an operator's message. */
+export const DELIVERY_REACTION: Partial<Record<DeliveryStatus, string>> = {
+  sent: '🕊',
+  delivered: '👌',
+  read: '👀',
+  failed: '💔',
+};
+
+const CHANNEL_LABEL: Record<string, string> = {
+  webchat: 'Web chat',
+  telegram: 'Telegram',
+  whatsapp: 'WhatsApp',
+  vk: 'VK',
+  email: 'Email',
+  messenger: 'Messenger',
+};
+
+export function channelLabel(channel: string): string {
+  return CHANNEL_LABEL[channel] ?? channel;
+}
+
+export function customerName(customer: Pick<Customer, 'name' | 'username' | 'email' | 'phone' | 'externalChatId'>): string {
+  return customer.name || (customer.username ? `@${customer.username}` : '') || customer.email || customer.phone || customer.externalChatId;
+}
+
+/** "🟢 #12 · Telegram · Alice Smith", cut to Telegram's 128-character topic name limit. */
+export function topicTitle(conversation: Pick<Conversation, 'status' | 'number' | 'channel' | 'priority'>, customer: Parameters<typeof customerName>[0]): string {
+  const priority = conversation.priority === 'high' ? '❗' : '';
+  const title = `${STATUS_EMOJI[conversation.status as ConversationStatus]}${priority} #${conversation.number} · ${channelLabel(conversation.channel)} · ${customerName(customer)}`;
+  return title.length > 128 ? `${title.slice(0, 127)}…` : title;
+}
+
+/** The customer card shown with the first message of a conversation (HTML). */
+export function customerCard(conversation: Pick<Conversation, 'number' | 'channel'>, customer: Customer): string {
+  const contact = [customer.username ? `@${customer.username}` : '', customer.phone ?? '', customer.email ?? ''].filter(Boolean).map(escapeHtml).join(' · ');
+  return `👤 <b>${escapeHtml(customerName(customer))}</b>${contact ? ` · ${contact}` : ''}\n${channelLabel(conversation.channel)} · chat #${conversation.number}${customer.language ? ` · ${escapeHtml(customer.language)}` : ''}`;
+}
+
+type StoredAttachment = Message['attachments'][number];
+
+export function attachmentSummary(attachments: StoredAttachment[]): string {
+  return attachments
+    .map((a) => {
+      if (a.kind === 'location' && a.location) return `📍 location ${a.location.latitude}, ${a.location.longitude}`;
+      if (a.kind === 'contact' && a.contact) return `👤 contact ${a.contact.name ?? ''} ${a.contact.phone ?? ''}`.trim();
+      return `📎 ${a.kind}${a.fileName ? ` ${a.fileName}` : ''}${a.size ? ` (${Math.ceil(a.size / 1024)} KB)` : ''}`;
+    })
+    .map(escapeHtml)
+    .join('\n');
+}
+
+export function mention(operator: { telegramUserId: number; name: string; username?: string | null }): string {
+  return `<a href="tg://user?id=${operator.telegramUserId}">${escapeHtml(operator.username ? `@${operator.username}` : operator.name)}</a>`;
+}
+
+/** t.me link to a forum topic of a private supergroup (-100xxxxxxxxxx → c/xxxxxxxxxx). */
+export function topicLink(groupId: number, topicId: number): string {
+  return `https://t.me/c/${String(groupId).replace(/^-100/, '')}/${topicId}`;
+}

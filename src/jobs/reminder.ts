@@ -1,0 +1,54 @@
+import { CustomerModel, type ConversationDoc } from '../db/models/index.js';
+import { renderTemplate } from '../templates.js';
+import { sendSystemMessage } from '../conversations/system-message.js';
+import { conversationLogger } from '../logger.js';
+import type { JobsContext } from './context.js';
+import { loadConversation, stillAwaitingSince } from './episode.js';
+import { markOnce } from './marks.js';
+import { planAutoClose } from './auto-close.js';
+
+export const REMINDER_JOB = 'conversation-reminder';
+
+export interface ReminderData {
+  conversationId: string;
+  /** When the awaiting period began (ISO): the reminder belongs to that period only. */
+  since: string;
+  /** Which reminder of the period, from 1 to REMIND_MAX. */
+  n: number;
+}
+
+/** The chat entered awaiting: remind the customer after REMIND_AFTER (or plan auto-close when no reminders are wanted). */
+export async function planReminder(ctx: JobsContext, conversation: ConversationDoc, since: Date): Promise<void> {
+  const conversationId = String(conversation._id);
+  if (ctx.settings.remindMax === 0) return planAutoClose(ctx, conversationId, since, since);
+  await ctx.planner.schedule(new Date(since.getTime() + ctx.settings.remindAfterMs), REMINDER_JOB, { conversationId, since: since.toISOString(), n: 1 });
+}
+
+/** Sends the polite reminder if the chat still waits for this customer, then plans the next step. */
+export async function runReminder(ctx: JobsContext, data: ReminderData): Promise<void> {
+  const conversation = await loadConversation(data.conversationId);
+  const since = new Date(data.since);
+  if (!conversation || !(await stillAwaitingSince(conversation, since))) return;
+  const now = ctx.now();
+
+  // An operator who wrote again while awaiting restarts the customer's grace period.
+  if (data.n === 1 && conversation.lastOperatorMessageAt && conversation.lastOperatorMessageAt > since) {
+    const due = new Date(conversation.lastOperatorMessageAt.getTime() + ctx.settings.remindAfterMs);
+    if (due.getTime() > now.getTime()) {
+      await ctx.planner.schedule(due, REMINDER_JOB, { ...data });
+      return;
+    }
+  }
+  if (!(await markOnce(`reminder:${data.conversationId}:${since.getTime()}:${data.n}`, conversation._id, now))) return;
+
+  const customer = await CustomerModel.findById(conversation.customer);
+  const text = await renderTemplate('messages', 'reminder', customer?.language ?? undefined, { customerName: customer?.name ?? '', companyName: ctx.companyName });
+  await sendSystemMessage(conversation, text);
+  conversationLogger(ctx.logger, conversation).info({ n: data.n }, 'reminder sent to the customer');
+
+  if (data.n < ctx.settings.remindMax) {
+    await ctx.planner.schedule(new Date(now.getTime() + ctx.settings.remindAfterMs), REMINDER_JOB, { ...data, n: data.n + 1 });
+  } else {
+    await planAutoClose(ctx, data.conversationId, since, now);
+  }
+}

@@ -1,0 +1,346 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local Bot API server that answers the methods the gateway uses, as Telegram documents them:
+ * `POST /bot<token>/<method>` with JSON or multipart bodies, `{ ok, result }` or `{ ok: false, error_code,
+ * description, parameters }`; 403 for users who blocked the bot; 429 with retry_after when a group gets more
+ * than `groupLimit.max` messages in `groupLimit.windowMs`; 400 for over-long texts, captions and broken HTML.
+ */
+export interface SentMessage {
+  method: string;
+  chat_id: number;
+  message_id: number;
+  message_thread_id?: number;
+  text?: string;
+  caption?: string;
+  parse_mode?: string;
+  reply_markup?: { inline_keyboard?: Array<Array<{ text: string; callback_data?: string; url?: string }>> };
+  reply_to_message_id?: number;
+  file?: { name: string; size: number };
+  params: Record<string, unknown>;
+}
+
+export interface FakeTelegramOptions {
+  token?: string;
+  groupId?: number;
+  forum?: boolean;
+  groupLimit?: { max: number; windowMs: number };
+}
+
+const ALLOWED_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'code', 'pre', 'a', 'blockquote', 'tg-spoiler', 'span']);
+
+/** Telegram's "can't parse entities": unknown or unbalanced tags, or a bare `<` / `&`. */
+function htmlProblem(text: string): string | undefined {
+  const stack: string[] = [];
+  const tag = /<(\/?)([a-z-]+)(?:\s[^>]*)?>|<|&(?!(?:amp|lt|gt|quot|#\d+);)/g;
+  for (const match of text.matchAll(tag)) {
+    if (!match[2]) return `Unsupported start tag or unescaped character at byte offset ${match.index}`;
+    if (!ALLOWED_TAGS.has(match[2])) return `Unsupported start tag "${match[2]}" at byte offset ${match.index}`;
+    if (match[1]) {
+      if (stack.pop() !== match[2]) return `Can't find end tag corresponding to start tag "${match[2]}"`;
+    } else stack.push(match[2]);
+  }
+  return stack.length ? `Can't find end tag corresponding to start tag "${stack.at(-1)}"` : undefined;
+}
+
+export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
+  const token = options.token ?? '123456:TEST-token';
+  const groupId = options.groupId ?? -1001234567890;
+  const state = {
+    forum: options.forum ?? true,
+    updates: [] as Array<Record<string, unknown>>,
+    nextUpdateId: 1,
+    nextMessageId: 1000,
+    nextThreadId: 100,
+    sent: [] as SentMessage[],
+    calls: [] as Array<{ method: string; params: Record<string, unknown>; at: number }>,
+    topics: new Map<number, { name: string; closed: boolean }>(),
+    reactions: new Map<string, string>(),
+    pinned: new Map<number, number>(),
+    edits: [] as Array<{ chat_id: number; message_id: number; text: string; reply_markup?: unknown }>,
+    callbackAnswers: [] as Array<Record<string, unknown>>,
+    commands: [] as Array<{ commands: Array<{ command: string; description: string }>; scope?: unknown }>,
+    blocked: new Set<number>(),
+    files: new Map<string, { path: string; data: Buffer }>(),
+    groupSends: [] as number[],
+    rejected429: 0,
+    failNext: new Map<string, { status: number; description: string; retry_after?: number }>(),
+  };
+  let waiter: (() => void) | undefined;
+
+  const bot = { id: 777000, is_bot: true, first_name: 'Support Gateway', username: 'support_gateway_bot' };
+
+  function error(status: number, description: string, retryAfter?: number) {
+    return { status, body: { ok: false, error_code: status, description, ...(retryAfter !== undefined ? { parameters: { retry_after: retryAfter } } : {}) } };
+  }
+
+  function checkSendAllowed(chatId: number, text: string | undefined, caption: string | undefined, parseMode: unknown) {
+    if (state.blocked.has(chatId)) return error(403, 'Forbidden: bot was blocked by the user');
+    if (text !== undefined && text.length === 0) return error(400, 'Bad Request: message text is empty');
+    if (text && text.length > 4096) return error(400, 'Bad Request: message is too long');
+    if (caption && caption.length > 1024) return error(400, 'Bad Request: message caption is too long');
+    if (parseMode === 'HTML') {
+      const problem = htmlProblem(text ?? caption ?? '');
+      if (problem) return error(400, `Bad Request: can't parse entities: ${problem}`);
+    }
+    if (chatId < 0 && options.groupLimit) {
+      const now = Date.now();
+      state.groupSends = state.groupSends.filter((t) => now - t < options.groupLimit!.windowMs);
+      if (state.groupSends.length >= options.groupLimit.max) {
+        state.rejected429 += 1;
+        const retry = Math.max(1, Math.ceil((options.groupLimit.windowMs - (now - state.groupSends[0]!)) / 1000));
+        return error(429, `Too Many Requests: retry after ${retry}`, retry);
+      }
+      state.groupSends.push(now);
+    }
+    return undefined;
+  }
+
+  function recordMessage(method: string, params: Record<string, unknown>, file?: SentMessage['file']) {
+    const chatId = Number(params.chat_id);
+    const message: SentMessage = {
+      method,
+      chat_id: chatId,
+      message_id: state.nextMessageId++,
+      message_thread_id: params.message_thread_id === undefined ? undefined : Number(params.message_thread_id),
+      text: params.text as string | undefined,
+      caption: params.caption as string | undefined,
+      parse_mode: params.parse_mode as string | undefined,
+      reply_markup: typeof params.reply_markup === 'string' ? JSON.parse(params.reply_markup) : (params.reply_markup as SentMessage['reply_markup']),
+      reply_to_message_id: (params.reply_parameters as { message_id?: number } | undefined)?.message_id ?? (params.reply_to_message_id as number | undefined),
+      file,
+      params,
+    };
+    state.sent.push(message);
+    return {
+      message_id: message.message_id,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' },
+      ...(message.message_thread_id ? { message_thread_id: message.message_thread_id, is_topic_message: true } : {}),
+      ...(message.text ? { text: message.text } : {}),
+      ...(message.caption ? { caption: message.caption } : {}),
+    };
+  }
+
+  const SEND_METHODS = new Set(['sendMessage', 'sendPhoto', 'sendDocument', 'sendAudio', 'sendVoice', 'sendVideo', 'sendVideoNote', 'sendSticker', 'sendLocation', 'sendContact', 'copyMessage', 'sendAnimation']);
+
+  async function handle(method: string, params: Record<string, unknown>, file?: SentMessage['file']): Promise<{ status: number; body: unknown }> {
+    state.calls.push({ method, params, at: Date.now() });
+    const injected = state.failNext.get(method);
+    if (injected) {
+      state.failNext.delete(method);
+      return error(injected.status, injected.description, injected.retry_after);
+    }
+    const ok = (result: unknown) => ({ status: 200, body: { ok: true, result } });
+    if (SEND_METHODS.has(method)) {
+      const problem = checkSendAllowed(Number(params.chat_id), params.text as string | undefined, params.caption as string | undefined, params.parse_mode);
+      if (problem) return problem;
+      if (params.message_thread_id !== undefined && Number(params.chat_id) === groupId) {
+        const topic = state.topics.get(Number(params.message_thread_id));
+        // The bot is an admin with can_manage_topics, and admins may still post in closed topics.
+        if (!topic) return error(400, 'Bad Request: message thread not found');
+      }
+      const message = recordMessage(method, params, file);
+      return ok(method === 'copyMessage' ? { message_id: message.message_id } : message);
+    }
+    switch (method) {
+      case 'getMe':
+        return ok(bot);
+      case 'getChat':
+        return Number(params.chat_id) === groupId ? ok({ id: groupId, type: 'supergroup', title: 'Support operators', is_forum: state.forum }) : error(400, 'Bad Request: chat not found');
+      case 'getChatMember':
+        return ok({ status: 'administrator', user: bot, can_manage_topics: true, can_pin_messages: true, can_post_messages: true });
+      case 'getUpdates': {
+        const offset = Number(params.offset ?? 0);
+        state.updates = state.updates.filter((u) => (u.update_id as number) >= offset);
+        if (state.updates.length === 0 && Number(params.timeout ?? 0) > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.min(Number(params.timeout) * 1000, 1000));
+            waiter = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        return ok(state.updates.slice(0, Number(params.limit ?? 100)));
+      }
+      case 'deleteWebhook':
+      case 'setWebhook':
+        return ok(true);
+      case 'setMyCommands':
+        state.commands.push({ commands: params.commands as never, scope: params.scope });
+        return ok(true);
+      case 'createForumTopic': {
+        if (!state.forum) return error(400, 'Bad Request: the chat is not a forum');
+        const problem = checkSendAllowed(Number(params.chat_id), undefined, undefined, undefined);
+        if (problem) return problem;
+        const threadId = state.nextThreadId++;
+        state.topics.set(threadId, { name: String(params.name), closed: false });
+        return ok({ message_thread_id: threadId, name: params.name, icon_color: 7322096 });
+      }
+      case 'editForumTopic':
+      case 'closeForumTopic':
+      case 'reopenForumTopic': {
+        const topic = state.topics.get(Number(params.message_thread_id));
+        if (!topic) return error(400, 'Bad Request: TOPIC_ID_INVALID');
+        if (method === 'editForumTopic') {
+          if (params.name === topic.name) return error(400, 'Bad Request: TOPIC_NOT_MODIFIED');
+          topic.name = String(params.name);
+        }
+        if (method === 'closeForumTopic') topic.closed = true;
+        if (method === 'reopenForumTopic') topic.closed = false;
+        return ok(true);
+      }
+      case 'setMessageReaction': {
+        const reaction = (params.reaction as Array<{ emoji: string }> | undefined)?.[0]?.emoji ?? '';
+        state.reactions.set(`${params.chat_id}:${params.message_id}`, reaction);
+        return ok(true);
+      }
+      case 'pinChatMessage':
+        state.pinned.set(Number(params.chat_id), Number(params.message_id));
+        return ok(true);
+      case 'editMessageText': {
+        const problem = params.parse_mode === 'HTML' ? htmlProblem(String(params.text)) : undefined;
+        if (problem) return error(400, `Bad Request: can't parse entities: ${problem}`);
+        const original = state.sent.find((m) => m.chat_id === Number(params.chat_id) && m.message_id === Number(params.message_id));
+        if (!original) return error(400, 'Bad Request: message to edit not found');
+        if (original.text === params.text && JSON.stringify(original.reply_markup ?? null) === JSON.stringify(params.reply_markup ?? null)) {
+          return error(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+        }
+        original.text = String(params.text);
+        original.reply_markup = params.reply_markup as SentMessage['reply_markup'];
+        state.edits.push({ chat_id: Number(params.chat_id), message_id: Number(params.message_id), text: String(params.text), reply_markup: params.reply_markup });
+        return ok({ message_id: original.message_id, chat: { id: original.chat_id, type: 'supergroup' }, date: 0, text: original.text });
+      }
+      case 'answerCallbackQuery':
+        state.callbackAnswers.push(params);
+        return ok(true);
+      case 'sendChatAction':
+        return ok(true);
+      case 'getFile': {
+        const stored = state.files.get(String(params.file_id));
+        if (!stored) return error(400, 'Bad Request: invalid file_id');
+        return ok({ file_id: params.file_id, file_unique_id: `u${params.file_id}`, file_size: stored.data.length, file_path: stored.path });
+      }
+      default:
+        return error(404, `Not Found: method ${method} is not implemented by the fake server`);
+    }
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks);
+    const fileMatch = url.pathname.match(/^\/file\/bot([^/]+)\/(.+)$/);
+    if (fileMatch) {
+      const stored = [...state.files.values()].find((f) => f.path === fileMatch[2]);
+      if (fileMatch[1] !== token || !stored) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(stored.data);
+      return;
+    }
+    const match = url.pathname.match(/^\/bot([^/]+)\/(\w+)$/);
+    if (!match || match[1] !== token) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error_code: 401, description: 'Unauthorized' }));
+      return;
+    }
+    let params: Record<string, unknown> = {};
+    let file: SentMessage['file'];
+    const type = req.headers['content-type'] ?? '';
+    if (type.startsWith('multipart/form-data')) {
+      const form = await new Request('http://x', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
+      for (const [key, value] of form.entries()) {
+        if (typeof value === 'string') params[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+        else file = { name: value.name, size: value.size };
+      }
+      for (const [key, value] of Object.entries(params)) if (typeof value === 'string' && value.startsWith('attach://')) params[key] = `(file ${file?.name})`;
+    } else if (raw.length > 0) {
+      params = JSON.parse(raw.toString('utf8'));
+    }
+    for (const [key, value] of url.searchParams) params[key] = value;
+    const answer = await handle(match[2]!, params, file);
+    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  function pushUpdate(update: Record<string, unknown>) {
+    state.updates.push({ update_id: state.nextUpdateId++, ...update });
+    waiter?.();
+  }
+
+  let nextUserMessageId = 1;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  return {
+    apiRoot: `http://127.0.0.1:${port}`,
+    token,
+    groupId,
+    bot,
+    state,
+    pushUpdate,
+    /** A customer writes to the bot in a private chat. */
+    customerWrites(user: { id: number; first_name: string; last_name?: string; username?: string; language_code?: string }, content: Record<string, unknown>) {
+      const message = { message_id: nextUserMessageId++, date: now(), chat: { id: user.id, type: 'private', first_name: user.first_name }, from: { is_bot: false, ...user }, ...content };
+      pushUpdate({ message });
+      return message;
+    },
+    /** An operator writes in the group: in a topic (threadId) and/or as a reply to a message. */
+    operatorWrites(user: { id: number; first_name: string; username?: string }, content: Record<string, unknown>, where: { threadId?: number; replyTo?: number } = {}) {
+      const message = {
+        message_id: state.nextMessageId++,
+        date: now(),
+        chat: { id: groupId, type: 'supergroup', title: 'Support operators', is_forum: state.forum },
+        from: { is_bot: false, ...user },
+        ...(where.threadId ? { message_thread_id: where.threadId, is_topic_message: true } : {}),
+        ...(where.replyTo ? { reply_to_message: { message_id: where.replyTo, date: now(), chat: { id: groupId, type: 'supergroup' } } } : {}),
+        ...content,
+      };
+      if (typeof content.text === 'string' && content.text.startsWith('/')) {
+        (message as Record<string, unknown>).entities = [{ type: 'bot_command', offset: 0, length: content.text.split(/\s/)[0]!.length }];
+      }
+      pushUpdate({ message });
+      return message;
+    },
+    /** An operator presses an inline button under one of the bot's messages. */
+    operatorPresses(user: { id: number; first_name: string; username?: string }, sent: SentMessage, data: string) {
+      pushUpdate({
+        callback_query: {
+          id: `cb${state.nextUpdateId}`,
+          from: { is_bot: false, ...user },
+          chat_instance: 'ci',
+          data,
+          message: { message_id: sent.message_id, date: now(), chat: { id: sent.chat_id, type: 'supergroup', is_forum: state.forum }, ...(sent.message_thread_id ? { message_thread_id: sent.message_thread_id, is_topic_message: true } : {}), text: sent.text },
+        },
+      });
+    },
+    addFile(fileId: string, data: Buffer, path = `documents/${fileId}.bin`) {
+      state.files.set(fileId, { path, data });
+    },
+    groupMessages(threadId?: number) {
+      return state.sent.filter((m) => m.chat_id === groupId && (threadId === undefined || m.message_thread_id === threadId));
+    },
+    privateMessages(chatId: number) {
+      return state.sent.filter((m) => m.chat_id === chatId);
+    },
+    reset() {
+      Object.assign(state, { updates: [], sent: [], calls: [], edits: [], callbackAnswers: [], groupSends: [], rejected429: 0 });
+      state.topics.clear();
+      state.reactions.clear();
+      state.pinned.clear();
+      state.blocked.clear();
+      state.failNext.clear();
+    },
+    close: () => new Promise<void>((resolve) => {
+      waiter?.();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
+import { ConversationModel, MessageModel, OperatorModel } from '../src/db/models/index.js';
+
+let h: TelegramHarness;
+const alice = { id: 5001, first_name: 'Alice', last_name: 'Smith', username: 'alice_s', language_code: 'en' };
+const admin = { id: 1, first_name: 'Ada', username: 'ada' };
+const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
+
+beforeAll(async () => {
+  h = await startTelegramHarness({ forum: true });
+});
+afterAll(() => h.stop());
+beforeEach(async () => {
+  await h.reset();
+  await OperatorModel.create({ telegramUserId: bob.id, name: 'Bob', username: 'bob_op', role: 'operator', onDuty: true });
+});
+
+async function customerOpensChat(text = 'My order #4411 has not arrived') {
+  h.telegram.customerWrites(alice, { text });
+  const conversation = await eventually(() => ConversationModel.findOne({ 'console.topicId': { $exists: true } }));
+  const topicId = conversation.console!.topicId!;
+  await eventually(() => h.telegram.groupMessages(topicId).length > 0);
+  return { conversation, topicId };
+}
+
+describe('Telegram console in forum mode', () => {
+  it('creates a topic named with status, number, channel and customer, and relays the message with the customer card', async () => {
+    const { topicId } = await customerOpensChat('Hello <b>there</b> & bye');
+    expect(h.telegram.state.topics.get(topicId)?.name).toBe('🆕 #1 · Telegram · Alice Smith');
+    const [relayed] = h.telegram.groupMessages(topicId);
+    expect(relayed?.text).toContain('👤 <b>Alice Smith</b> · @alice_s');
+    expect(relayed?.text).toContain('Hello &lt;b&gt;there&lt;/b&gt; &amp; bye');
+  });
+
+  it('shows only the content from the second message on', async () => {
+    const { topicId } = await customerOpensChat();
+    h.telegram.customerWrites(alice, { text: 'Any news?' });
+    await eventually(() => h.telegram.groupMessages(topicId).length === 2);
+    expect(h.telegram.groupMessages(topicId)[1]?.text).toBe('Any news?');
+  });
+
+  it('announces the new chat in General with a Take button, mentioning on-duty operators', async () => {
+    await customerOpensChat();
+    const alert = await eventually(() => h.telegram.groupMessages().find((m) => m.message_thread_id === undefined && m.text?.includes('New chat #1')));
+    expect(alert.text).toContain('tg://user?id=2');
+    expect(alert.reply_markup?.inline_keyboard?.[0]?.[0]?.text).toBe('✋ Take');
+  });
+
+  it('the Take button makes the presser the owner and says so', async () => {
+    await customerOpensChat();
+    const alert = await eventually(() => h.telegram.groupMessages().find((m) => m.text?.includes('New chat #1')));
+    h.telegram.operatorPresses(bob, alert, alert.reply_markup!.inline_keyboard![0]![0]!.callback_data!);
+    const conversation = await eventually(async () => {
+      const c = await ConversationModel.findOne();
+      return c?.status === 'active' ? c : undefined;
+    });
+    const owner = await OperatorModel.findById(conversation.owner);
+    expect(owner?.telegramUserId).toBe(bob.id);
+    await eventually(() => h.telegram.state.edits.some((e) => e.text.includes('taken by Bob')));
+  });
+
+  it("sends what an operator types in the topic to the customer, makes them owner and marks it sent", async () => {
+    const { topicId } = await customerOpensChat();
+    const operatorMessage = h.telegram.operatorWrites(bob, { text: 'Hi Alice, checking your order now.' }, { threadId: topicId });
+    const delivered = await eventually(() => h.telegram.privateMessages(alice.id).find((m) => m.text === 'Hi Alice, checking your order now.'));
+    expect(delivered.chat_id).toBe(alice.id);
+    await eventually(() => h.telegram.state.reactions.get(`${h.telegram.groupId}:${operatorMessage.message_id}`) === '🕊');
+    const conversation = await ConversationModel.findOne();
+    expect(conversation?.status).toBe('awaiting');
+    expect((await OperatorModel.findById(conversation?.owner))?.telegramUserId).toBe(bob.id);
+    await eventually(() => h.telegram.state.topics.get(topicId)?.name.startsWith('⏳ #1'));
+  });
+
+  it('keeps a message starting with ! as an internal note and never sends it', async () => {
+    const { topicId } = await customerOpensChat();
+    h.telegram.operatorWrites(bob, { text: '!customer sounds upset, be gentle' }, { threadId: topicId });
+    await eventually(() => MessageModel.findOne({ direction: 'note' }));
+    expect((await MessageModel.findOne({ direction: 'note' }))?.text).toBe('customer sounds upset, be gentle');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.telegram.privateMessages(alice.id).some((m) => m.text?.includes('upset'))).toBe(false);
+  });
+
+  it('relays customer photos by file id with the caption', async () => {
+    const { topicId } = await customerOpensChat();
+    h.telegram.customerWrites(alice, { photo: [{ file_id: 'small', file_unique_id: 's', width: 90, height: 90 }, { file_id: 'big', file_unique_id: 'b', width: 1280, height: 960, file_size: 120000 }], caption: 'the damaged box' });
+    const photo = await eventually(() => h.telegram.groupMessages(topicId).find((m) => m.method === 'sendPhoto'));
+    expect(photo.params.photo).toBe('big');
+    expect(photo.caption).toBe('the damaged box');
+  });
+
+  it('shows a failed delivery with the reason when the customer blocked the bot', async () => {
+    const { topicId } = await customerOpensChat();
+    h.telegram.state.blocked.add(alice.id);
+    const operatorMessage = h.telegram.operatorWrites(bob, { text: 'Are you still there?' }, { threadId: topicId });
+    const warning = await eventually(() => h.telegram.groupMessages(topicId).find((m) => m.text?.includes('Not delivered')));
+    expect(warning.text).toContain('bot was blocked by the user');
+    expect(h.telegram.state.reactions.get(`${h.telegram.groupId}:${operatorMessage.message_id}`)).toBe('💔');
+    expect((await MessageModel.findOne({ direction: 'out' }))?.delivery?.status).toBe('failed');
+  });
+
+  it('refuses a stranger who writes in a topic, and sends nothing to the customer', async () => {
+    const { topicId } = await customerOpensChat();
+    h.telegram.operatorWrites({ id: 66, first_name: 'Mallory' }, { text: 'give me the data' }, { threadId: topicId });
+    await eventually(() => h.telegram.groupMessages(topicId).some((m) => m.text?.includes('Only registered operators')));
+    expect(h.telegram.privateMessages(alice.id)).toHaveLength(0);
+    expect(await MessageModel.countDocuments({ direction: 'out' })).toBe(0);
+  });
+
+  it('greets a customer who sends /start from the greeting template', async () => {
+    h.telegram.customerWrites(alice, { text: '/start', entities: [{ type: 'bot_command', offset: 0, length: 6 }] });
+    const greeting = await eventually(() => h.telegram.privateMessages(alice.id)[0]);
+    expect(greeting.text).toContain('Hello, Alice!');
+    expect(await ConversationModel.countDocuments()).toBe(0);
+  });
+
+  it('registers the command list for the operator group and keeps a pinned dashboard', async () => {
+    const registered = h.telegram.state.commands.find((c) => (c.scope as { type: string }).type === 'chat');
+    expect(registered?.commands.map((c) => c.command)).toEqual(expect.arrayContaining(['take', 'close', 'help']));
+    await customerOpensChat();
+    await eventually(() => h.telegram.state.pinned.get(h.telegram.groupId));
+    const pinnedId = h.telegram.state.pinned.get(h.telegram.groupId);
+    await eventually(() => h.telegram.state.sent.find((m) => m.message_id === pinnedId)?.text?.includes('new: <b>1</b>'));
+  });
+});
