@@ -5,6 +5,8 @@ import type { OperatorConsole } from '../src/console/console.js';
 import { TelegramConsole } from '../src/console/telegram/console.js';
 import { commands } from '../commands/index.js';
 import { TelegramChannel } from './telegram.js';
+import { VkChannel } from './vk.js';
+import { MessengerChannel } from './messenger.js';
 
 export interface ChannelDeps {
   config: Config;
@@ -30,5 +32,7 @@ export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Chan
     channels.push(telegram);
   }
   // @section more channels
+  if (config.vk) channels.push(new VkChannel({ ...config.vk, logger: logger.child({ channel: 'vk' }) }));
+  if (config.messenger) channels.push(new MessengerChannel({ ...config.messenger, logger: logger.child({ channel: 'messenger' }) }));
   return { channels, console: operatorConsole };
 }

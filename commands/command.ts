@@ -21,6 +21,8 @@ export interface CommandServices {
   /** The registry itself, for /help. */
   commands: readonly Command[];
   // @section services
+  /** Timed jobs (src/jobs): /remind plans, lists and cancels a chat's jobs; absent when jobs are not running. */
+  scheduler?: import('../src/jobs/scheduler.js').JobScheduler;
 }
 
 export interface CommandContext {

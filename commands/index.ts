@@ -19,6 +19,7 @@ import { unban } from './unban.js';
 import { duty } from './duty.js';
 import { operators } from './operators.js';
 import { op } from './op.js';
+import { remind } from './remind.js';
 
 /**
  * Every operator command, in the order /help lists them. Registering here is the only way a command
@@ -45,5 +46,6 @@ export const commands: Command[] = [
   op,
   help,
   stats,
+  remind,
   // @section commands
 ];

@@ -105,6 +105,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   }
   worker.start();
   // @section jobs start
+  const { startJobs } = await import('./jobs/index.js');
+  const jobs = await startJobs({ config, db: db.connection.db!, logger, inbox });
   if (overrides.listen ?? true) await http.listen({ host: config.http.host, port: config.http.port });
   logger.info({ port: config.http.port, channels: channels.map((c) => c.kind), console: Boolean(operatorConsole), database: db.kind }, 'gateway started');
 
@@ -116,6 +118,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await Promise.allSettled(channels.map((c) => c.stop()));
       await operatorConsole?.stop();
       // @section jobs stop
+      await jobs.stop(config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();
       await db.close();

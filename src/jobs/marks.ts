@@ -21,3 +21,15 @@ export async function isMarked(deed: string): Promise<boolean> {
 export async function unmark(deed: string): Promise<void> {
   await JobMarkModel.deleteOne({ _id: deed });
 }
+
+/** Does `deed` once: false when it was done before; a failure undoes the mark so a retry may do it. */
+export async function doOnce(deed: string, conversation: Types.ObjectId | undefined, at: Date, work: () => Promise<void>): Promise<boolean> {
+  if (!(await markOnce(deed, conversation, at))) return false;
+  try {
+    await work();
+    return true;
+  } catch (error) {
+    await unmark(deed).catch(() => undefined);
+    throw error;
+  }
+}

@@ -4,7 +4,7 @@ import { sendSystemMessage } from '../conversations/system-message.js';
 import { conversationLogger } from '../logger.js';
 import type { JobsContext } from './context.js';
 import { loadConversation, stillAwaitingSince } from './episode.js';
-import { markOnce } from './marks.js';
+import { doOnce } from './marks.js';
 import { planAutoClose } from './auto-close.js';
 
 export const REMINDER_JOB = 'conversation-reminder';
@@ -39,11 +39,12 @@ export async function runReminder(ctx: JobsContext, data: ReminderData): Promise
       return;
     }
   }
-  if (!(await markOnce(`reminder:${data.conversationId}:${since.getTime()}:${data.n}`, conversation._id, now))) return;
-
-  const customer = await CustomerModel.findById(conversation.customer);
-  const text = await renderTemplate('messages', 'reminder', customer?.language ?? undefined, { customerName: customer?.name ?? '', companyName: ctx.companyName });
-  await sendSystemMessage(conversation, text);
+  const sent = await doOnce(`reminder:${data.conversationId}:${since.getTime()}:${data.n}`, conversation._id, now, async () => {
+    const customer = await CustomerModel.findById(conversation.customer);
+    const text = await renderTemplate('messages', 'reminder', customer?.language ?? undefined, { customerName: customer?.name ?? '', companyName: ctx.companyName });
+    await sendSystemMessage(conversation, text);
+  });
+  if (!sent) return;
   conversationLogger(ctx.logger, conversation).info({ n: data.n }, 'reminder sent to the customer');
 
   if (data.n < ctx.settings.remindMax) {

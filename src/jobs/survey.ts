@@ -7,7 +7,7 @@ import { requestConsole } from '../console/actions.js';
 import { conversationLogger } from '../logger.js';
 import type { JobsContext } from './context.js';
 import { loadConversation } from './episode.js';
-import { isMarked, markOnce } from './marks.js';
+import { doOnce, isMarked } from './marks.js';
 
 export const SURVEY_JOB = 'satisfaction-survey';
 
@@ -33,10 +33,12 @@ export async function runSurvey(ctx: JobsContext, data: SurveyData): Promise<voi
   const closedAt = new Date(data.closedAt);
   if (!conversation || conversation.status !== 'closed' || conversation.closeReason !== 'solved' || conversation.closedAt?.getTime() !== closedAt.getTime()) return;
   if (conversation.rating?.score) return;
-  if (!(await markOnce(surveyMark(data.conversationId, closedAt), conversation._id, ctx.now()))) return;
-  const customer = await CustomerModel.findById(conversation.customer);
-  const text = await renderTemplate('messages', 'survey', customer?.language ?? undefined, { customerName: customer?.name ?? '', companyName: ctx.companyName });
-  await sendSystemMessage(conversation, text);
+  const sent = await doOnce(surveyMark(data.conversationId, closedAt), conversation._id, ctx.now(), async () => {
+    const customer = await CustomerModel.findById(conversation.customer);
+    const text = await renderTemplate('messages', 'survey', customer?.language ?? undefined, { customerName: customer?.name ?? '', companyName: ctx.companyName });
+    await sendSystemMessage(conversation, text);
+  });
+  if (!sent) return;
   conversationLogger(ctx.logger, conversation).info('satisfaction survey sent');
 }
 

@@ -265,11 +265,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
 
   return {
     rateBuckets(): BucketSpec[] {
-      const { perGroupPerMinute, globalPerSecond } = options.rate;
-      return [
-        { key: `telegram:group:${groupId}`, capacity: Math.max(1, Math.min(perGroupPerMinute, 20)), refillPerSecond: perGroupPerMinute / 60 },
-        { key: 'telegram:global', capacity: globalPerSecond, refillPerSecond: globalPerSecond },
-      ];
+      return [windowBucket(`telegram:group:${groupId}`, options.rate.perGroupPerMinute, 60), windowBucket('telegram:global', options.rate.globalPerSecond, 1)];
     },
     async deliver(item) {
       const handler = handlers[item.action];
@@ -277,6 +273,14 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
       return handler(item);
     },
   };
+}
+
+/**
+ * A bucket that never lets more than `limit` sends through in any sliding window of `windowSeconds`, as
+ * Telegram counts them: no burst (capacity 1), refilled with the remaining limit - 1 tokens per window.
+ */
+function windowBucket(key: string, limit: number, windowSeconds: number): BucketSpec {
+  return { key, capacity: 1, refillPerSecond: Math.max(limit - 1, 0.5) / windowSeconds };
 }
 
 function ignoreNotModified(error: unknown): void {

@@ -1,0 +1,327 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
+import type { Logger } from '../src/logger.js';
+import { ConversationModel, CustomerModel, MessageModel } from '../src/db/models/index.js';
+import { registerAttachmentSource } from '../src/attachments.js';
+import { DeliveryError } from '../src/outbox/errors.js';
+import { splitText } from '../src/util/split-text.js';
+import { ChannelStateTracker } from './channel-state.js';
+
+const TEXT_LIMIT = 2000;
+const HOUR = 3600_000;
+/** Messenger's standard messaging window, and the HUMAN_AGENT tag's extension of it. */
+const RESPONSE_WINDOW_MS = 24 * HOUR;
+const HUMAN_AGENT_WINDOW_MS = 7 * 24 * HOUR;
+/** Graph's rate-limit errors carry no retry hint; a minute lets the page's call budget recover. */
+const RATE_LIMIT_RETRY_SECONDS = 60;
+
+export const OUTSIDE_HUMAN_AGENT_WINDOW = "outside Messenger's 7-day human agent window: the customer must write first";
+
+export interface MessengerChannelOptions {
+  pageToken: string;
+  appSecret: string;
+  verifyToken: string;
+  graphApiBaseUrl: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+interface MessagingEvent {
+  sender: { id: string };
+  recipient: { id: string };
+  timestamp: number;
+  message?: {
+    mid: string;
+    text?: string;
+    is_echo?: boolean;
+    attachments?: Array<{ type: string; payload?: { url?: string; sticker_id?: number; title?: string; coordinates?: { lat: number; long: number } }; title?: string; url?: string }>;
+    quick_reply?: { payload: string };
+    reply_to?: { mid?: string };
+  };
+  postback?: { mid?: string; title?: string; payload?: string };
+  delivery?: { mids?: string[]; watermark: number };
+  read?: { watermark: number };
+}
+
+interface GraphError {
+  message?: string;
+  type?: string;
+  code?: number;
+  error_subcode?: number;
+}
+
+/**
+ * Facebook Messenger through the Graph API with plain fetch: a signed webhook in, the Send API out.
+ * Replies use messaging_type RESPONSE inside 24 hours of the customer's last message and the HUMAN_AGENT
+ * tag up to 7 days; later sends are refused with a reason operators can read.
+ */
+export class MessengerChannel implements Channel {
+  readonly kind = 'messenger' as const;
+  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  private readonly status: ChannelStateTracker;
+  private sink?: ChannelSink;
+  private unregisterFiles?: () => void;
+
+  constructor(private readonly options: MessengerChannelOptions) {
+    this.status = new ChannelStateTracker('messenger', options.logger);
+  }
+
+  state(): ChannelState {
+    return this.status.get();
+  }
+
+  async start(sink: ChannelSink): Promise<void> {
+    this.sink = sink;
+    this.status.attach(sink);
+    this.unregisterFiles = registerAttachmentSource('fb', (ref) => downloadFile(ref.slice('fb:'.length)));
+    // Webhooks need no connection of ours; 'down' comes from the Send API being unreachable.
+    this.status.set('up');
+  }
+
+  async stop(): Promise<void> {
+    this.unregisterFiles?.();
+    this.status.set('stopped');
+  }
+
+  async registerRoutes(app: FastifyInstance): Promise<void> {
+    await app.register(async (scoped) => {
+      // The signature covers the raw bytes, so this route (only this one: the plugin is encapsulated) keeps them.
+      scoped.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+      scoped.get('/webhooks/messenger', (request, reply) => this.verifyHandshake(request, reply));
+      scoped.post('/webhooks/messenger', (request, reply) => this.receiveWebhook(request, reply));
+    });
+  }
+
+  private async verifyHandshake(request: FastifyRequest, reply: FastifyReply) {
+    const query = request.query as Record<string, string | undefined>;
+    if (query['hub.mode'] === 'subscribe' && sameText(query['hub.verify_token'], this.options.verifyToken) && query['hub.challenge']) {
+      return reply.type('text/plain').send(query['hub.challenge']);
+    }
+    this.options.logger.warn('Messenger webhook verification with a wrong verify token rejected');
+    return reply.code(403).type('text/plain').send('forbidden');
+  }
+
+  private async receiveWebhook(request: FastifyRequest, reply: FastifyReply) {
+    const raw = request.body;
+    if (!Buffer.isBuffer(raw) || !this.validSignature(raw, request.headers['x-hub-signature-256'])) {
+      this.options.logger.warn('Messenger webhook with a missing or wrong X-Hub-Signature-256 rejected');
+      return reply.code(403).type('text/plain').send('forbidden');
+    }
+    let payload: { object?: string; entry?: Array<{ messaging?: MessagingEvent[] }> };
+    try {
+      payload = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return reply.code(400).type('text/plain').send('bad json');
+    }
+    if (payload.object !== 'page') return reply.type('text/plain').send('EVENT_RECEIVED');
+    if (!this.sink) return reply.code(503).type('text/plain').send('not started');
+    try {
+      for (const entry of payload.entry ?? []) for (const event of entry.messaging ?? []) await this.handleEvent(event);
+    } catch (error) {
+      // Facebook redelivers a batch that was not answered 200; the inbox drops what it already stored.
+      this.options.logger.error({ err: error }, 'Messenger webhook event could not be handled');
+      return reply.code(500).type('text/plain').send('retry');
+    }
+    return reply.type('text/plain').send('EVENT_RECEIVED');
+  }
+
+  private validSignature(raw: Buffer, header: string | string[] | undefined): boolean {
+    const match = typeof header === 'string' ? /^sha256=([0-9a-f]{64})$/i.exec(header) : null;
+    if (!match) return false;
+    const expected = createHmac('sha256', this.options.appSecret).update(raw).digest();
+    return timingSafeEqual(Buffer.from(match[1]!, 'hex'), expected);
+  }
+
+  private async handleEvent(event: MessagingEvent): Promise<void> {
+    const sink = this.sink!;
+    const psid = event.sender?.id;
+    if (!psid) return;
+    if (event.message && !event.message.is_echo) {
+      await sink.inbound(await this.withName(normalizeMessengerMessage(event)));
+    } else if (event.postback) {
+      await sink.inbound(await this.withName(normalizePostback(event)));
+    } else if (event.delivery) {
+      for (const mid of event.delivery.mids ?? []) await sink.deliveryStatus?.('messenger', mid, 'delivered');
+      await this.statusUpTo(psid, event.delivery.watermark, 'delivered');
+    } else if (event.read) {
+      await this.statusUpTo(psid, event.read.watermark, 'read');
+    }
+  }
+
+  /** Delivery and read events name a watermark: everything we sent to this person before it. */
+  private async statusUpTo(psid: string, watermark: number, status: 'delivered' | 'read'): Promise<void> {
+    const customer = await CustomerModel.findOne({ channel: 'messenger', externalChatId: psid }).lean();
+    if (!customer || !watermark) return;
+    const conversations = await ConversationModel.find({ customer: customer._id }, { _id: 1 }).lean();
+    const messages = await MessageModel.find({
+      conversation: { $in: conversations.map((c) => c._id) },
+      direction: 'out',
+      externalId: { $exists: true },
+      createdAt: { $lte: new Date(watermark) },
+      'delivery.status': { $in: status === 'read' ? ['sent', 'delivered'] : ['sent'] },
+    }).lean();
+    for (const message of messages) await this.sink!.deliveryStatus?.('messenger', message.externalId!, status);
+  }
+
+  /** The person's name from the User Profile API, asked only while the stored customer has none. */
+  private async withName(message: InboundMessage): Promise<InboundMessage> {
+    const known = await CustomerModel.findOne({ channel: 'messenger', externalChatId: message.externalChatId }).lean();
+    if (known?.name) return message;
+    try {
+      const url = new URL(`${this.options.graphApiBaseUrl}/${encodeURIComponent(message.externalChatId)}`);
+      url.searchParams.set('fields', 'first_name,last_name');
+      url.searchParams.set('access_token', this.options.pageToken);
+      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      if (!response.ok) throw new Error(`User Profile API answered HTTP ${response.status}`);
+      const profile = (await response.json()) as { first_name?: string; last_name?: string };
+      const name = [profile.first_name, profile.last_name].filter(Boolean).join(' ');
+      return name ? { ...message, profile: { ...message.profile, name } } : message;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not fetch the Messenger customer name; storing the message without it');
+      return message;
+    }
+  }
+
+  async send(externalChatId: string, message: OutboundMessage): Promise<SendResult> {
+    const policy = await this.messagingPolicy(externalChatId);
+    const base = { recipient: { id: externalChatId }, ...policy };
+    const lines = [message.text];
+    let lastId: string | undefined;
+    for (const attachment of message.attachments) {
+      if (attachment.kind === 'location' && attachment.location) {
+        const { latitude, longitude } = attachment.location;
+        lines.push(`📍 https://maps.google.com/?q=${latitude},${longitude}`);
+      } else if (attachment.kind === 'contact' && attachment.contact) {
+        lines.push([attachment.contact.name, attachment.contact.phone].filter(Boolean).join(': '));
+      } else {
+        lastId = await this.sendAttachment(base, attachment);
+      }
+    }
+    const text = lines.filter(Boolean).join('\n');
+    for (const piece of text ? splitText(text, TEXT_LIMIT) : []) {
+      lastId = await this.post(JSON.stringify({ ...base, message: { text: piece } }), 'application/json');
+    }
+    if (lastId === undefined) throw DeliveryError.permanent('nothing to send: the message has neither text nor attachments');
+    return { externalMessageId: lastId };
+  }
+
+  /** RESPONSE inside 24 h of the customer's last message, the HUMAN_AGENT tag up to 7 days, nothing after. */
+  private async messagingPolicy(psid: string): Promise<{ messaging_type: 'RESPONSE' } | { messaging_type: 'MESSAGE_TAG'; tag: 'HUMAN_AGENT' }> {
+    const customer = await CustomerModel.findOne({ channel: 'messenger', externalChatId: psid }).lean();
+    const latest = customer && (await ConversationModel.findOne({ customer: customer._id, lastCustomerMessageAt: { $exists: true } }).sort({ lastCustomerMessageAt: -1 }).lean());
+    const lastAt = latest?.lastCustomerMessageAt;
+    const age = lastAt ? (this.options.now?.() ?? new Date()).getTime() - lastAt.getTime() : Infinity;
+    if (age <= RESPONSE_WINDOW_MS) return { messaging_type: 'RESPONSE' };
+    if (age <= HUMAN_AGENT_WINDOW_MS) return { messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' };
+    throw DeliveryError.permanent(OUTSIDE_HUMAN_AGENT_WINDOW);
+  }
+
+  private async sendAttachment(base: Record<string, unknown>, attachment: Attachment): Promise<string> {
+    if (!attachment.dataBase64) throw DeliveryError.permanent(`the ${attachment.kind} has no bytes to send to Messenger`);
+    const type = { photo: 'image', sticker: 'image', video: 'video', video_note: 'video', audio: 'audio', voice: 'audio' }[attachment.kind as string] ?? 'file';
+    const form = new FormData();
+    for (const [key, value] of Object.entries(base)) form.append(key, typeof value === 'string' ? value : JSON.stringify(value));
+    form.append('message', JSON.stringify({ attachment: { type, payload: { is_reusable: false } } }));
+    const bytes = Buffer.from(attachment.dataBase64, 'base64');
+    form.append('filedata', new Blob([bytes], { type: attachment.mimeType ?? 'application/octet-stream' }), attachment.fileName ?? `${attachment.kind}.bin`);
+    return this.post(form);
+  }
+
+  /** One Send API call; Graph errors become outbox outcomes. */
+  private async post(body: string | FormData, contentType?: string): Promise<string> {
+    const url = new URL(`${this.options.graphApiBaseUrl}/me/messages`);
+    url.searchParams.set('access_token', this.options.pageToken);
+    let response: Response;
+    try {
+      response = await fetch(url, { method: 'POST', body, headers: contentType ? { 'content-type': contentType } : undefined, signal: AbortSignal.timeout(30_000) });
+    } catch (error) {
+      const detail = `Messenger Send API unreachable: ${(error as Error).message}`;
+      this.status.set('down', detail);
+      throw DeliveryError.transient(detail);
+    }
+    const answer = (await response.json().catch(() => ({}))) as { message_id?: string; error?: GraphError };
+    if (response.status >= 500) this.status.set('down', `Messenger Send API answered HTTP ${response.status}`);
+    else this.status.set('up');
+    if (response.ok && answer.message_id) return answer.message_id;
+    throw graphDeliveryError(response.status, answer.error, response.headers.get('retry-after'));
+  }
+}
+
+export function graphDeliveryError(httpStatus: number, error: GraphError | undefined, retryAfterHeader?: string | null): DeliveryError {
+  const code = error?.code;
+  const detail = `${error?.message ?? `HTTP ${httpStatus}`}${code !== undefined ? ` [${code}${error?.error_subcode ? `/${error.error_subcode}` : ''}]` : ''}`;
+  if (httpStatus === 429 || code === 4 || code === 32 || code === 613) {
+    const seconds = Number(retryAfterHeader);
+    return DeliveryError.retryAfter(Number.isFinite(seconds) && seconds > 0 ? seconds : RATE_LIMIT_RETRY_SECONDS, `Messenger rate limit: ${detail}`);
+  }
+  if (code === 551) return DeliveryError.permanent(`Messenger: this person isn't available (they blocked the page or deactivated their account) ${detail}`);
+  if (code === 10 || code === 200) return DeliveryError.permanent(`Messenger refused the message (user unavailable, outside the allowed window, or missing permission): ${detail}`);
+  if (httpStatus >= 500 || code === 1 || code === 2) return DeliveryError.transient(`Messenger error: ${detail}`);
+  if (httpStatus >= 400) return DeliveryError.permanent(`Messenger rejected the message: ${detail}`);
+  return DeliveryError.transient(`Messenger gave no message id: ${detail}`);
+}
+
+export function normalizeMessengerMessage(event: MessagingEvent): InboundMessage {
+  const message = event.message!;
+  const attachments: Attachment[] = [];
+  const extra: string[] = [];
+  for (const item of message.attachments ?? []) {
+    const url = item.payload?.url;
+    const ref = url ? `fb:${url}` : undefined;
+    if (item.type === 'image') attachments.push(item.payload?.sticker_id ? { kind: 'sticker', ref } : { kind: 'photo', ref });
+    else if (item.type === 'video') attachments.push({ kind: 'video', ref });
+    else if (item.type === 'audio') attachments.push({ kind: 'audio', ref });
+    else if (item.type === 'file') attachments.push({ kind: 'document', ref, fileName: fileNameOf(url) });
+    else if (item.type === 'location' && item.payload?.coordinates) attachments.push({ kind: 'location', location: { latitude: item.payload.coordinates.lat, longitude: item.payload.coordinates.long } });
+    else if (item.type === 'fallback') extra.push([item.title ?? item.payload?.title, item.url ?? url].filter(Boolean).join(' '));
+    else extra.push(`[${item.type}]`);
+  }
+  return {
+    channel: 'messenger',
+    externalChatId: event.sender.id,
+    externalMessageId: message.mid,
+    profile: {},
+    text: [message.text ?? '', ...extra].filter(Boolean).join('\n'),
+    attachments,
+    replyToExternalId: message.reply_to?.mid,
+    sentAt: new Date(event.timestamp),
+    meta: message.quick_reply ? [{ name: 'quickReplyPayload', value: message.quick_reply.payload }] : undefined,
+  };
+}
+
+/** A button press: the button's title is what the customer saw and "said"; the payload is kept alongside. */
+export function normalizePostback(event: MessagingEvent): InboundMessage {
+  const postback = event.postback!;
+  return {
+    channel: 'messenger',
+    externalChatId: event.sender.id,
+    externalMessageId: postback.mid ?? `postback:${event.sender.id}:${event.timestamp}`,
+    profile: {},
+    text: postback.title || postback.payload || '',
+    attachments: [],
+    sentAt: new Date(event.timestamp),
+    meta: postback.payload ? [{ name: 'postbackPayload', value: postback.payload }] : undefined,
+  };
+}
+
+function fileNameOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameText(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function downloadFile(url: string): Promise<{ data: Buffer; mimeType?: string }> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`Messenger file download answered HTTP ${response.status}`);
+  return { data: Buffer.from(await response.arrayBuffer()), mimeType: response.headers.get('content-type') ?? undefined };
+}

@@ -1,0 +1,143 @@
+import { Agenda, type AgendaBackend, type Job } from 'agenda';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import type { Db } from 'mongodb';
+import type { Logger } from '../logger.js';
+import type { JobData, Planner } from './context.js';
+import { LeaderLease } from './leader-lease.js';
+
+export const JOBS_COLLECTION = 'agendaJobs';
+
+export type JobHandler<DATA> = (data: DATA, job: { id: string; name: string }) => Promise<void>;
+
+export interface PlannedJob {
+  id: string;
+  name: string;
+  nextRunAt: Date;
+  data: JobData;
+}
+
+export interface JobSchedulerOptions {
+  db: Db;
+  /** This process in the leader lease and in Agenda's lastModifiedBy. */
+  instanceId: string;
+  logger: Logger;
+  leaseTtlMs: number;
+  /** How often the leader looks for due jobs. */
+  processEveryMs: number;
+}
+
+/**
+ * Agenda on the gateway's database, run by one process at a time. Any process may plan and cancel jobs
+ * (plain inserts and deletes); only the holder of the `agenda` leader lease runs Agenda's processor, because
+ * Agenda locks jobs with findOneAndUpdate, which FerretDB does not make atomic across processes.
+ */
+export class JobScheduler implements Planner {
+  readonly agenda: Agenda;
+  private readonly lease: LeaderLease;
+  private readonly recurring: Array<{ interval: string | number; name: string; data: JobData | undefined }> = [];
+  private started = false;
+
+  constructor(private readonly options: JobSchedulerOptions) {
+    const mongo = new MongoBackend({ mongo: options.db, collection: JOBS_COLLECTION, ensureIndex: false });
+    // Agenda connects in its constructor without a catch (an unhandled rejection); this wrapper keeps the
+    // failure instead, and start() throws it.
+    const backend: AgendaBackend = {
+      name: mongo.name,
+      repository: mongo.repository,
+      logger: mongo.logger,
+      ownsConnection: false,
+      connect: async () => {
+        try {
+          await mongo.connect();
+        } catch (error) {
+          this.connectFailure = error;
+        }
+      },
+      disconnect: () => mongo.disconnect(),
+    };
+    this.agenda = new Agenda({ backend, name: options.instanceId, processEvery: options.processEveryMs, removeOnComplete: true, defaultLockLifetime: 10 * 60_000 });
+    this.agenda.on('fail', (error: Error | string, job: Job | { jobName?: string }) => {
+      const name = 'attrs' in job ? job.attrs.name : job.jobName;
+      options.logger.error({ err: error, job: name }, 'job failed');
+    });
+    this.lease = new LeaderLease({
+      name: 'agenda',
+      holder: options.instanceId,
+      ttlMs: options.leaseTtlMs,
+      logger: options.logger,
+      onAcquire: () => this.becomeLeader(),
+      onLose: () => this.agenda.stop(false),
+    });
+  }
+
+  private connectFailure: unknown;
+
+  get isLeader(): boolean {
+    return this.lease.isLeader;
+  }
+
+  /** Defines what a job name does; every process defines all jobs, the leader runs them. */
+  define<DATA>(name: string, handler: JobHandler<DATA>, options: { concurrency?: number } = {}): void {
+    this.agenda.define<DATA>(name, async (job) => handler(job.attrs.data, { id: String(job.attrs._id), name }), { concurrency: options.concurrency ?? 5 });
+  }
+
+  /** A recurring job (archive daily, reports): (re)registered by whichever process becomes leader. */
+  async every(interval: string | number, name: string, data?: JobData): Promise<void> {
+    this.recurring.push({ interval, name, data });
+    if (this.lease.isLeader) await this.agenda.every(interval, name, data);
+  }
+
+  async schedule(when: Date, name: string, data: JobData): Promise<string> {
+    const job = await this.agenda.schedule(when, name, data);
+    return String(job.attrs._id);
+  }
+
+  async cancel(names: string[], data: JobData): Promise<number> {
+    return this.agenda.cancel({ names, data });
+  }
+
+  async cancelById(id: string): Promise<boolean> {
+    return (await this.agenda.cancel({ id })) > 0;
+  }
+
+  /** Jobs still to run whose data contains `data`, soonest first. */
+  async planned(data: JobData): Promise<PlannedJob[]> {
+    const { jobs } = await this.agenda.queryJobs({ data, sort: { nextRunAt: 'asc' } });
+    return jobs
+      .filter((job) => job.nextRunAt && !job.disabled && job.state !== 'running')
+      .map((job) => ({ id: String(job._id), name: job.name, nextRunAt: job.nextRunAt!, data: job.data as JobData }));
+  }
+
+  /** Connects (creating Agenda's indexes, failures thrown here) and starts contending for leadership. */
+  async start(): Promise<void> {
+    const collection = this.options.db.collection(JOBS_COLLECTION);
+    await collection.createIndex({ name: 1, priority: -1, lockedAt: 1, nextRunAt: 1, disabled: 1 }, { name: 'findAndLockNextJobIndex' });
+    await collection.createIndex({ 'data.conversationId': 1, nextRunAt: 1 }, { name: 'conversationJobs' });
+    await this.agenda.ready;
+    if (this.connectFailure) throw this.connectFailure;
+    this.started = true;
+    this.lease.start();
+  }
+
+  /** Stops running jobs (waiting for running ones up to `timeoutMs`) and hands leadership over at once. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    if (this.lease.isLeader) {
+      await this.agenda.drain({ timeout: timeoutMs, closeConnection: false });
+      // Due jobs this leader had locked but not started: free them for the next leader now, not after the lock lifetime.
+      await this.options.db.collection(JOBS_COLLECTION).updateMany({ lockedAt: { $ne: null } }, { $set: { lockedAt: null } });
+    }
+    await this.lease.stop();
+  }
+
+  /** For tests: one lease round now instead of waiting for the timer. */
+  async contend(): Promise<void> {
+    await this.lease.tick();
+  }
+
+  private async becomeLeader(): Promise<void> {
+    await this.agenda.start();
+    for (const { interval, name, data } of this.recurring) await this.agenda.every(interval, name, data);
+  }
+}

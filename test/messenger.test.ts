@@ -1,0 +1,202 @@
+import Fastify from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from './support/database.js';
+import { createOperator } from './support/factories.js';
+import { testLogger } from './support/logger.js';
+import { startFakeGraphApi } from './support/fake-graph-api.js';
+import { MessengerChannel, OUTSIDE_HUMAN_AGENT_WINDOW } from '../channels/messenger.js';
+import { createInbox } from '../src/inbox.js';
+import { OutboxWorker } from '../src/outbox/worker.js';
+import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
+import { deliveryEvents } from '../src/outbox/delivery-events.js';
+import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
+import { replyToCustomer } from '../src/conversations/operator-actions.js';
+import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
+import type { Attachment, ChannelSink } from '../src/domain.js';
+
+useTestDatabase();
+const HOUR = 3600_000;
+const inbox = createInbox({ reopenWindowMs: 24 * HOUR, logger: testLogger });
+const sink: ChannelSink = {
+  inbound: async (message) => {
+    await inbox.receive(message);
+  },
+  deliveryStatus: recordDeliveryReceipt,
+};
+let graph: Awaited<ReturnType<typeof startFakeGraphApi>>;
+let channel: MessengerChannel;
+let worker: OutboxWorker;
+const app = Fastify();
+
+beforeAll(async () => {
+  graph = await startFakeGraphApi();
+  channel = new MessengerChannel({ pageToken: graph.pageToken, appSecret: graph.appSecret, verifyToken: 'verify-me-please', graphApiBaseUrl: graph.graphApiBaseUrl, logger: testLogger });
+  await channel.registerRoutes(app);
+  app.post('/another-route', async (request) => ({ parsed: request.body }));
+  await channel.start(sink);
+  worker = new OutboxWorker({ workerId: 'messenger-test', deliverers: new Map([['messenger', channelDeliverer(channel)]]), logger: testLogger, leaseMs: 10_000, pollIntervalMs: 50, maxAttempts: 5, sendTimeoutMs: 10_000, backoffBaseMs: 50, events: deliveryEvents() });
+  worker.start();
+});
+afterAll(async () => {
+  await worker.stop();
+  await channel.stop();
+  await app.close();
+  await graph.close();
+});
+beforeEach(() => {
+  graph.reset();
+  graph.state.profiles.set('9001', { first_name: 'Jane', last_name: 'Doe' });
+});
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function postWebhook(signed: { body: string; headers: Record<string, string> }) {
+  return app.inject({ method: 'POST', url: '/webhooks/messenger', payload: signed.body, headers: signed.headers });
+}
+
+/** The customer wrote (at `at`), an operator answers; resolves with the stored reply once the outbox settled it. */
+async function customerWroteThenOperatorReplies(at: number, text = 'Thanks, looking into it', attachments: Attachment[] = []) {
+  expect((await postWebhook(graph.webhook([graph.customerMessage('9001', { text: 'Where is my parcel?' }, at)]))).statusCode).toBe(200);
+  const conversation = (await ConversationModel.findOne())!;
+  const reply = await replyToCustomer({ conversation, operator: await createOperator(), text, attachments });
+  // The outbox settles the item first, then records the delivery status on the message.
+  await until(async () => (await MessageModel.findById(reply._id).lean())?.delivery?.status !== 'pending');
+  return (await MessageModel.findById(reply._id).lean())!;
+}
+
+describe('Messenger webhook', () => {
+  it('answers the verify handshake with the challenge, and refuses a wrong verify token', async () => {
+    const ok = await app.inject({ method: 'GET', url: '/webhooks/messenger?hub.mode=subscribe&hub.verify_token=verify-me-please&hub.challenge=1158201444' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toBe('1158201444');
+    const wrong = await app.inject({ method: 'GET', url: '/webhooks/messenger?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1158201444' });
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.body).not.toContain('1158201444');
+  });
+
+  it('rejects a forged or missing signature and stores nothing', async () => {
+    const forged = graph.webhook([graph.customerMessage('9001', { text: 'forged' })], 'not-the-app-secret');
+    expect((await postWebhook(forged)).statusCode).toBe(403);
+    const genuine = graph.webhook([graph.customerMessage('9001', { text: 'tampered' })]);
+    expect((await postWebhook({ body: genuine.body.replace('tampered', 'TAMPERED'), headers: genuine.headers })).statusCode).toBe(403);
+    expect((await postWebhook({ body: genuine.body, headers: { 'content-type': 'application/json' } })).statusCode).toBe(403);
+
+    expect(await MessageModel.countDocuments()).toBe(0);
+    expect(await CustomerModel.countDocuments()).toBe(0);
+  });
+
+  it('stores messages, attachments and button presses, with the name from the profile API asked once', async () => {
+    const response = await postWebhook(
+      graph.webhook([
+        graph.customerMessage('9001', { text: 'Hello, my order #123 is late' }),
+        graph.customerMessage('9001', {
+          attachments: [
+            { type: 'image', payload: { url: 'https://scontent.xx.fbcdn.net/v/photo.jpg' } },
+            { type: 'file', payload: { url: 'https://cdn.fbsbx.com/v/t59/invoice%20march.pdf' } },
+            { type: 'location', payload: { coordinates: { lat: 52.52, long: 13.405 } } },
+          ],
+        }),
+        graph.customerPressed('9001', { title: 'Talk to a human', payload: 'HUMAN_PLEASE' }),
+      ]),
+    );
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('EVENT_RECEIVED');
+
+    const messages = await MessageModel.find({ direction: 'in' }).sort({ createdAt: 1, _id: 1 }).lean();
+    expect(messages.map((m) => m.text)).toEqual(['Hello, my order #123 is late', '', 'Talk to a human']);
+    expect(messages[1]!.attachments).toEqual([
+      expect.objectContaining({ kind: 'photo', ref: 'fb:https://scontent.xx.fbcdn.net/v/photo.jpg' }),
+      expect.objectContaining({ kind: 'document', fileName: 'invoice march.pdf' }),
+      expect.objectContaining({ kind: 'location', location: { latitude: 52.52, longitude: 13.405 } }),
+    ]);
+    expect(messages[2]!.meta).toEqual([expect.objectContaining({ name: 'postbackPayload', value: 'HUMAN_PLEASE' })]);
+    expect(await ConversationModel.countDocuments()).toBe(1);
+    expect(await CustomerModel.findOne({ channel: 'messenger', externalChatId: '9001' }).lean()).toMatchObject({ name: 'Jane Doe' });
+    expect(graph.state.profileRequests).toEqual(['9001']);
+  });
+
+  it('stores a message once when Facebook delivers the same webhook twice', async () => {
+    const signed = graph.webhook([graph.customerMessage('9001', { text: 'only once' })]);
+    await postWebhook(signed);
+    await postWebhook(signed);
+    expect(await MessageModel.countDocuments({ text: 'only once' })).toBe(1);
+  });
+
+  it('leaves the JSON parsing of other routes alone', async () => {
+    const response = await app.inject({ method: 'POST', url: '/another-route', payload: { a: 1 } });
+    expect(response.json()).toEqual({ parsed: { a: 1 } });
+  });
+});
+
+describe('Messenger replies', () => {
+  it('inside 24 hours of the last customer message: sent as RESPONSE', async () => {
+    const reply = await customerWroteThenOperatorReplies(Date.now() - 2 * HOUR);
+    expect(graph.state.sends).toEqual([expect.objectContaining({ recipient: { id: '9001' }, messaging_type: 'RESPONSE', message: { text: 'Thanks, looking into it' }, answer: 'sent' })]);
+    expect(reply).toMatchObject({ delivery: { status: 'sent' }, externalId: 'm_page1' });
+  });
+
+  it('between 24 hours and 7 days: sent with the HUMAN_AGENT message tag', async () => {
+    const reply = await customerWroteThenOperatorReplies(Date.now() - 30 * HOUR);
+    expect(graph.state.sends).toEqual([expect.objectContaining({ messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT', answer: 'sent' })]);
+    expect(reply.delivery?.status).toBe('sent');
+  });
+
+  it('beyond 7 days: refused with the reason for the operators, and nothing is sent', async () => {
+    const reply = await customerWroteThenOperatorReplies(Date.now() - 8 * 24 * HOUR);
+    expect(graph.state.sends).toEqual([]);
+    expect(reply.delivery).toMatchObject({ status: 'failed', error: OUTSIDE_HUMAN_AGENT_WINDOW });
+    expect(await CustomerModel.findOne({ externalChatId: '9001' }).lean()).toMatchObject({ unreachable: false });
+  });
+
+  it('a person who blocked the page: failed for good with the reason', async () => {
+    graph.state.unavailable.add('9001');
+    const reply = await customerWroteThenOperatorReplies(Date.now() - HOUR);
+    expect(graph.state.sends).toHaveLength(1);
+    expect(reply.delivery?.status).toBe('failed');
+    expect(reply.delivery?.error).toMatch(/isn't available.*551/);
+  });
+
+  it('a Graph rate limit (613) puts the send off instead of failing it', async () => {
+    graph.state.failNext.push({ status: 400, code: 613, message: '(#613) Calls to this api have exceeded the rate limit.' });
+    await postWebhook(graph.webhook([graph.customerMessage('9001', { text: 'hi' })]));
+    const conversation = (await ConversationModel.findOne())!;
+    await replyToCustomer({ conversation, operator: await createOperator(), text: 'later' });
+    await until(async () => (await OutboxItemModel.findOne({ route: 'messenger' }).lean())?.lastError !== undefined);
+    const item = (await OutboxItemModel.findOne({ route: 'messenger' }).lean())!;
+    expect(item).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(item.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
+  });
+
+  it('uploads a photo with the message as multipart filedata', async () => {
+    const jpeg = Buffer.from('ffd8ffe000104a464946', 'hex');
+    await customerWroteThenOperatorReplies(Date.now() - HOUR, 'Label attached', [{ kind: 'photo', fileName: 'label.jpg', mimeType: 'image/jpeg', dataBase64: jpeg.toString('base64') }]);
+    expect(graph.state.sends).toEqual([
+      expect.objectContaining({ messaging_type: 'RESPONSE', message: { attachment: { type: 'image', payload: { is_reusable: false } } }, file: { name: 'label.jpg', size: jpeg.length, type: 'image/jpeg' } }),
+      expect.objectContaining({ message: { text: 'Label attached' } }),
+    ]);
+  });
+
+  it('delivery and read events move the reply to delivered, then read', async () => {
+    const reply = await customerWroteThenOperatorReplies(Date.now() - HOUR);
+    const delivered = await postWebhook(graph.webhook([{ sender: { id: '9001' }, recipient: { id: graph.pageId }, delivery: { mids: [reply.externalId], watermark: Date.now() } }]));
+    expect(delivered.statusCode).toBe(200);
+    expect((await MessageModel.findById(reply._id).lean())!.delivery?.status).toBe('delivered');
+
+    await postWebhook(graph.webhook([{ sender: { id: '9001' }, recipient: { id: graph.pageId }, timestamp: Date.now(), read: { watermark: Date.now() } }]));
+    expect((await MessageModel.findById(reply._id).lean())!.delivery?.status).toBe('read');
+  });
+
+  it('a read watermark alone marks every earlier reply read', async () => {
+    const reply = await customerWroteThenOperatorReplies(Date.now() - HOUR);
+    await postWebhook(graph.webhook([{ sender: { id: '9001' }, recipient: { id: graph.pageId }, timestamp: Date.now(), read: { watermark: reply.createdAt.getTime() - 1 } }]));
+    expect((await MessageModel.findById(reply._id).lean())!.delivery?.status).toBe('sent');
+    await postWebhook(graph.webhook([{ sender: { id: '9001' }, recipient: { id: graph.pageId }, timestamp: Date.now(), read: { watermark: Date.now() } }]));
+    expect((await MessageModel.findById(reply._id).lean())!.delivery?.status).toBe('read');
+  });
+});

@@ -1,0 +1,233 @@
+import Fastify from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from './support/database.js';
+import { createOperator, inbound } from './support/factories.js';
+import { testLogger } from './support/logger.js';
+import { startFakeVkApi } from './support/fake-vk-api.js';
+import { VkChannel, vkRandomId } from '../channels/vk.js';
+import { createInbox } from '../src/inbox.js';
+import { OutboxWorker } from '../src/outbox/worker.js';
+import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
+import { deliveryEvents } from '../src/outbox/delivery-events.js';
+import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
+import { replyToCustomer } from '../src/conversations/operator-actions.js';
+import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
+import type { Attachment, ChannelSink, ChannelState } from '../src/domain.js';
+
+useTestDatabase();
+let fake: Awaited<ReturnType<typeof startFakeVkApi>>;
+let channel: VkChannel;
+let worker: OutboxWorker;
+const states: ChannelState[] = [];
+const inbox = createInbox({ reopenWindowMs: 24 * 3600_000, logger: testLogger });
+const sink: ChannelSink = {
+  inbound: async (message) => {
+    await inbox.receive(message);
+  },
+  deliveryStatus: recordDeliveryReceipt,
+  stateChanged: (_kind, state) => states.push(state),
+};
+
+beforeAll(async () => {
+  fake = await startFakeVkApi();
+  fake.state.users.set(1001, { first_name: 'Ivan', last_name: 'Petrov' });
+  fake.state.users.set(1002, { first_name: 'Olga', last_name: 'Sidorova' });
+  channel = new VkChannel({ token: fake.token, groupId: fake.groupId, apiBaseUrl: fake.apiBaseUrl, logger: testLogger, pollWaitSeconds: 1, reconnect: { baseMs: 50, capMs: 200 } });
+  await channel.start(sink);
+  worker = new OutboxWorker({ workerId: 'vk-test', deliverers: new Map([['vk', channelDeliverer(channel)]]), logger: testLogger, leaseMs: 10_000, pollIntervalMs: 50, maxAttempts: 5, sendTimeoutMs: 10_000, backoffBaseMs: 50, events: deliveryEvents() });
+  worker.start();
+});
+afterAll(async () => {
+  await worker.stop();
+  await channel.stop();
+  await fake.close();
+});
+beforeEach(() => fake.reset());
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Queues events and waits until the channel has handled them (it asks the long poll for what comes next). */
+async function deliver(...events: Array<Record<string, unknown>>) {
+  for (const event of events) fake.pushEvent(event);
+  const next = fake.state.events.length + 1;
+  await until(() => fake.state.polledTs >= next);
+}
+
+/** A conversation with a VK customer and an operator's reply to it, queued for sending. */
+async function operatorReplies(peerId: number, text: string, attachments: Attachment[] = []) {
+  await inbox.receive(inbound({ channel: 'vk', externalChatId: String(peerId), profile: { name: 'Known Name' } }));
+  const conversation = (await ConversationModel.findOne())!;
+  return replyToCustomer({ conversation, operator: await createOperator(), text, attachments });
+}
+
+/** Every reply has a final delivery status (the outbox settles the item first, then records it on the message). */
+const settled = async () =>
+  (await OutboxItemModel.countDocuments({ route: 'vk', status: 'pending' })) === 0 && (await MessageModel.countDocuments({ direction: 'out', 'delivery.status': 'pending' })) === 0;
+
+describe('VK channel, Bots Long Poll', () => {
+  it('is up once the long poll is connected', async () => {
+    await until(() => channel.state() === 'up');
+    expect(states[0]).toBe('starting');
+    expect(states).toContain('up');
+  });
+
+  it('stores a customer message once even when VK delivers the same event twice', async () => {
+    const event = fake.messageNew(1001, { text: 'Здравствуйте, заказ не пришёл' });
+    await deliver(event, event);
+
+    expect(await MessageModel.countDocuments({ direction: 'in' })).toBe(1);
+    expect(await ConversationModel.countDocuments()).toBe(1);
+    const message = await MessageModel.findOne({ direction: 'in' });
+    expect(message).toMatchObject({ channel: 'vk', text: 'Здравствуйте, заказ не пришёл', externalId: String(event.object.message.id) });
+  });
+
+  it("fetches the customer's name with users.get once and keeps it on the customer", async () => {
+    await deliver(fake.messageNew(1002, { text: 'first' }));
+    await deliver(fake.messageNew(1002, { text: 'second' }), fake.messageNew(1002, { text: 'third' }));
+
+    expect(fake.state.calls.filter((c) => c.method === 'users.get')).toHaveLength(1);
+    expect(await CustomerModel.findOne({ channel: 'vk', externalChatId: '1002' }).lean()).toMatchObject({ name: 'Olga Sidorova' });
+    expect(await MessageModel.countDocuments({ direction: 'in' })).toBe(3);
+  });
+
+  it('turns photos, documents, voice messages, stickers and locations into attachments', async () => {
+    await deliver(
+      fake.messageNew(1001, {
+        text: 'see attached',
+        attachments: [
+          { type: 'photo', photo: { id: 11, owner_id: 1001, sizes: [{ type: 's', url: 'https://sun.userapi.com/small.jpg', width: 75, height: 75 }, { type: 'x', url: 'https://sun.userapi.com/big.jpg', width: 604, height: 604 }] } },
+          { type: 'doc', doc: { id: 12, owner_id: 1001, title: 'invoice', ext: 'pdf', size: 2048, url: 'https://vk.com/doc1001_12' } },
+          { type: 'audio_message', audio_message: { id: 13, owner_id: 1001, duration: 4, link_ogg: 'https://psv4.userapi.com/voice.ogg', link_mp3: 'https://psv4.userapi.com/voice.mp3' } },
+          { type: 'sticker', sticker: { sticker_id: 14, product_id: 1, images: [{ url: 'https://vk.com/sticker/1-14-128', width: 128, height: 128 }, { url: 'https://vk.com/sticker/1-14-512', width: 512, height: 512 }] } },
+        ],
+        geo: { type: 'point', coordinates: { latitude: 55.75, longitude: 37.61 } },
+      }),
+    );
+
+    const message = (await MessageModel.findOne({ direction: 'in' }).lean())!;
+    expect(message.text).toBe('see attached');
+    expect(message.attachments).toEqual([
+      expect.objectContaining({ kind: 'photo', ref: 'vk:https://sun.userapi.com/big.jpg' }),
+      expect.objectContaining({ kind: 'document', fileName: 'invoice.pdf', size: 2048, ref: 'vk:https://vk.com/doc1001_12' }),
+      expect.objectContaining({ kind: 'voice', mimeType: 'audio/ogg', ref: 'vk:https://psv4.userapi.com/voice.ogg' }),
+      expect.objectContaining({ kind: 'sticker', ref: 'vk:https://vk.com/sticker/1-14-512' }),
+      expect.objectContaining({ kind: 'location', location: { latitude: 55.75, longitude: 37.61 } }),
+    ]);
+  });
+
+  it('ignores the community\'s own messages and messages in group chats', async () => {
+    await deliver(fake.messageNew(1001, { text: 'our own reply', out: 1 }), fake.messageNew(1001, { text: 'in a chat', peer_id: 2000000001 }));
+    expect(await MessageModel.countDocuments()).toBe(0);
+  });
+
+  it('reports down once while the long poll fails, reconnects with backoff and then delivers what arrived meanwhile', async () => {
+    await until(() => channel.state() === 'up');
+    const before = states.length;
+    fake.state.longPollDown = true;
+    fake.pushEvent(fake.messageNew(1001, { text: 'written during the outage' }));
+    await until(() => channel.state() === 'down');
+    // Several failed attempts pass (backoff 50-200 ms), still one 'down'.
+    await new Promise((r) => setTimeout(r, 600));
+    fake.state.longPollDown = false;
+    await until(() => channel.state() === 'up');
+    await until(async () => (await MessageModel.countDocuments({ text: 'written during the outage' })) === 1);
+    expect(states.slice(before)).toEqual(['down', 'up']);
+  });
+});
+
+describe('VK channel, sending', () => {
+  it('gives the same random_id to every try of one outbox item, so a retry after "too many requests" is delivered once', async () => {
+    fake.failNext('messages.send', 6);
+    const reply = await operatorReplies(1001, 'Your order ships today');
+    await until(settled);
+
+    const sends = fake.state.sends;
+    expect(sends.map((s) => s.answer)).toEqual(['error 6', 'sent']);
+    expect(sends[0]!.random_id).toBe(sends[1]!.random_id);
+    const item = (await OutboxItemModel.findOne({ route: 'vk' }).lean())!;
+    expect(sends[0]!.random_id).toBe(vkRandomId(String(item._id)));
+    expect(fake.state.delivered).toEqual([expect.objectContaining({ peer_id: 1001, message: 'Your order ships today' })]);
+    expect(await MessageModel.findById(reply._id).lean()).toMatchObject({ delivery: { status: 'sent' }, externalId: String(fake.state.delivered[0]!.id) });
+  });
+
+  it('VK drops a repeated random_id: the same item sent twice reaches the customer once', async () => {
+    const first = await channel.send('1001', { text: 'once', attachments: [] }, { idempotencyKey: 'item-1' });
+    const again = await channel.send('1001', { text: 'once', attachments: [] }, { idempotencyKey: 'item-1' });
+    expect(again.externalMessageId).toBe(first.externalMessageId);
+    expect(fake.state.delivered).toHaveLength(1);
+  });
+
+  it('fails for good, with the reason, when the customer blocked messages from the community', async () => {
+    fake.state.blocked.add(1001);
+    const reply = await operatorReplies(1001, 'Are you still there?');
+    await until(settled);
+
+    expect(fake.state.sends).toHaveLength(1);
+    const stored = (await MessageModel.findById(reply._id).lean())!;
+    expect(stored.delivery?.status).toBe('failed');
+    expect(stored.delivery?.error).toMatch(/blocked messages from the community.*901/);
+    expect(await CustomerModel.findOne({ externalChatId: '1001' }).lean()).toMatchObject({ unreachable: true });
+  });
+
+  it('uploads a photo through VK\'s upload flow and sends it as an attachment', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    await operatorReplies(1001, 'Here is the receipt', [{ kind: 'photo', fileName: 'receipt.png', mimeType: 'image/png', dataBase64: png.toString('base64') }]);
+    await until(settled);
+
+    const methods = fake.state.calls.map((c) => c.method).filter((m) => m !== 'groups.getLongPollServer');
+    expect(methods).toEqual(['photos.getMessagesUploadServer', 'photos.saveMessagesPhoto', 'messages.send']);
+    expect(fake.state.uploads).toEqual([{ kind: 'photo', field: 'photo', fileName: 'receipt.png', size: png.length }]);
+    expect(fake.state.delivered).toEqual([expect.objectContaining({ message: 'Here is the receipt', attachment: expect.stringMatching(/^photo-4242_\d+_ak\d+$/) })]);
+  });
+
+  it('uploads documents through docs.getMessagesUploadServer and docs.save', async () => {
+    await operatorReplies(1001, '', [{ kind: 'document', fileName: 'contract.pdf', mimeType: 'application/pdf', dataBase64: Buffer.from('%PDF-1.4').toString('base64') }]);
+    await until(settled);
+
+    expect(fake.state.calls.map((c) => c.method)).toEqual(expect.arrayContaining(['docs.getMessagesUploadServer', 'docs.save']));
+    expect(fake.state.calls.find((c) => c.method === 'docs.save')?.params.title).toBe('contract.pdf');
+    expect(fake.state.delivered).toEqual([expect.objectContaining({ attachment: expect.stringMatching(/^doc-4242_\d+$/) })]);
+  });
+});
+
+describe('VK channel, Callback API', () => {
+  let callbackChannel: VkChannel;
+  const app = Fastify();
+  beforeAll(async () => {
+    callbackChannel = new VkChannel({ token: fake.token, groupId: fake.groupId, apiBaseUrl: fake.apiBaseUrl, logger: testLogger, callback: { confirmationCode: 'a1b2c3d4', secret: 'callback-secret-42' } });
+    callbackChannel.registerRoutes(app);
+    await callbackChannel.start(sink);
+  });
+  afterAll(async () => {
+    await callbackChannel.stop();
+    await app.close();
+  });
+
+  it('answers the confirmation request with the confirmation code', async () => {
+    const response = await app.inject({ method: 'POST', url: '/webhooks/vk', payload: { type: 'confirmation', group_id: fake.groupId } });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('a1b2c3d4');
+  });
+
+  it('stores an event with the right secret and answers ok', async () => {
+    const response = await app.inject({ method: 'POST', url: '/webhooks/vk', payload: { ...fake.messageNew(1001, { text: 'via callback' }), secret: 'callback-secret-42' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('ok');
+    expect(await MessageModel.findOne({ direction: 'in' }).lean()).toMatchObject({ text: 'via callback', channel: 'vk' });
+    expect(callbackChannel.state()).toBe('up');
+  });
+
+  it('rejects an event with a wrong or missing secret and stores nothing', async () => {
+    const wrong = await app.inject({ method: 'POST', url: '/webhooks/vk', payload: { ...fake.messageNew(1001, { text: 'forged' }), secret: 'guess' } });
+    const missing = await app.inject({ method: 'POST', url: '/webhooks/vk', payload: fake.messageNew(1001, { text: 'forged too' }) });
+    expect([wrong.statusCode, missing.statusCode]).toEqual([403, 403]);
+    expect(await MessageModel.countDocuments()).toBe(0);
+    expect(await CustomerModel.countDocuments()).toBe(0);
+  });
+});
