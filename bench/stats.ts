@@ -35,6 +35,9 @@ export interface StatsBenchResult {
   opened: number;
   closed: number;
   pngBytes: number;
+  /** Of the last run: query + figures + text, and chart. */
+  figuresMs: number;
+  chartMs: number;
 }
 
 const BATCH = 5000;
@@ -169,7 +172,7 @@ export async function timeStats(args: string, runs: number): Promise<StatsBenchR
     runsMs.push(Math.round(performance.now() - started));
   }
   const sorted = [...runsMs].sort((a, b) => a - b);
-  return { command: `/stats ${args}`, runsMs, medianMs: sorted[sorted.length >> 1]!, opened: last!.report.opened, closed: last!.report.closed, pngBytes: last!.chart?.length ?? 0 };
+  return { command: `/stats ${args}`, runsMs, medianMs: sorted[sorted.length >> 1]!, opened: last!.report.opened, closed: last!.report.closed, pngBytes: last!.chart?.length ?? 0, ...last!.timings };
 }
 
 export async function runStatsBenchmark(options: StatsBenchOptions, log: (line: string) => void = console.log): Promise<StatsBenchResult[]> {
@@ -200,7 +203,7 @@ export async function runStatsBenchmark(options: StatsBenchOptions, log: (line: 
     for (const args of ['30d', '90d']) {
       const result = await timeStats(args, options.runs);
       results.push(result);
-      log(`${result.command}: median ${result.medianMs} ms (runs ${result.runsMs.join(', ')} ms); ${result.opened.toLocaleString('en')} opened, ${result.closed.toLocaleString('en')} closed, chart ${Math.round(result.pngBytes / 1024)} KiB`);
+      log(`${result.command}: median ${result.medianMs} ms (runs ${result.runsMs.join(', ')} ms); ${result.opened.toLocaleString('en')} opened, ${result.closed.toLocaleString('en')} closed, chart ${Math.round(result.pngBytes / 1024)} KiB; last run: query+figures+text ${result.figuresMs} ms, chart ${result.chartMs} ms`);
     }
     const thirty = results[0]!;
     log(`goal /stats 30d under 2000 ms: ${thirty.medianMs < 2000 ? 'met' : 'NOT met'} (${thirty.medianMs} ms)`);

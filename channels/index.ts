@@ -4,13 +4,18 @@ import type { Logger } from '../src/logger.js';
 import type { OperatorConsole } from '../src/console/console.js';
 import { TelegramConsole } from '../src/console/telegram/console.js';
 import { commands } from '../commands/index.js';
+import type { CommandServices } from '../commands/command.js';
 import { TelegramChannel } from './telegram.js';
 import { VkChannel } from './vk.js';
 import { MessengerChannel } from './messenger.js';
+import { WhatsAppCloudChannel } from './whatsapp-cloud.js';
+import { WhatsAppWebChannel } from './whatsapp-web.js';
 
 export interface ChannelDeps {
   config: Config;
   logger: Logger;
+  /** Handed to the operator commands (e.g. the job scheduler for /remind). */
+  services?: Omit<CommandServices, 'commands'>;
 }
 
 /** Every channel whose configuration is present, plus the operator console. A channel without config is off. */
@@ -19,7 +24,7 @@ export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Chan
   const channels: Channel[] = [];
   let operatorConsole: TelegramConsole | undefined;
   if (config.telegram) {
-    operatorConsole = new TelegramConsole({ config, logger, commands, services: {} });
+    operatorConsole = new TelegramConsole({ config, logger, commands, services: deps.services ?? {} });
     const telegram = new TelegramChannel({
       bot: operatorConsole.bot,
       apiRoot: config.telegram.apiRoot,
@@ -32,6 +37,9 @@ export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Chan
     channels.push(telegram);
   }
   // @section more channels
+  // Both are kind 'whatsapp'; the configuration refuses enabling both at once.
+  if (config.whatsappCloud) channels.push(new WhatsAppCloudChannel({ ...config.whatsappCloud, logger: logger.child({ channel: 'whatsapp' }) }));
+  if (config.whatsappWeb) channels.push(new WhatsAppWebChannel({ ...config.whatsappWeb, logger: logger.child({ channel: 'whatsapp' }) }));
   if (config.vk) channels.push(new VkChannel({ ...config.vk, logger: logger.child({ channel: 'vk' }) }));
   if (config.messenger) channels.push(new MessengerChannel({ ...config.messenger, logger: logger.child({ channel: 'messenger' }) }));
   return { channels, console: operatorConsole };

@@ -13,6 +13,8 @@ import { splitText } from '../src/util/split-text.js';
 import { ChannelStateTracker, sleep } from './channel-state.js';
 
 const TEXT_LIMIT = 4096;
+/** messages.send takes at most 10 attachments. */
+const MAX_ATTACHMENTS = 10;
 /** VK allows a community about 20 API calls per second. */
 const COMMUNITY_CALLS_PER_SECOND = 20;
 
@@ -159,18 +161,25 @@ export class VkChannel implements Channel {
       else uploaded.push(await this.upload(peerId, attachment));
     }
     const text = [message.text, ...extraLines].filter(Boolean).join('\n');
-    const pieces = text ? splitText(text, TEXT_LIMIT) : [''];
+    // Text pieces first; the last piece carries the location and up to 10 attachments (VK's limit), the rest follow.
+    const parts: Array<{ message: string; attachment?: string; location?: typeof location }> = (text ? splitText(text, TEXT_LIMIT) : ['']).map((piece) => ({ message: piece }));
+    const lastText = parts.at(-1)!;
+    lastText.location = location;
+    for (let start = 0; start < uploaded.length; start += MAX_ATTACHMENTS) {
+      const attachment = uploaded.slice(start, start + MAX_ATTACHMENTS).join(',');
+      if (start === 0) lastText.attachment = attachment;
+      else parts.push({ message: '', attachment });
+    }
     let lastId: number | undefined;
-    for (const [index, piece] of pieces.entries()) {
-      const last = index === pieces.length - 1;
+    for (const [index, part] of parts.entries()) {
       const params: Record<string, unknown> = {
         peer_id: peerId,
-        // Each piece has its own stable id, so a retry after a partial send repeats none of them.
+        // Each part has its own stable id, so a retry after a partial send repeats none of them.
         random_id: vkRandomId(index === 0 ? context.idempotencyKey : `${context.idempotencyKey}#${index}`),
-        message: piece || undefined,
-        attachment: last && uploaded.length > 0 ? uploaded.join(',') : undefined,
-        lat: last ? location?.latitude : undefined,
-        long: last ? location?.longitude : undefined,
+        message: part.message || undefined,
+        attachment: part.attachment,
+        lat: part.location?.latitude,
+        long: part.location?.longitude,
       };
       if (!params.message && !params.attachment && params.lat === undefined) throw DeliveryError.permanent('nothing to send: the message has neither text nor attachments');
       try {

@@ -20,6 +20,7 @@ import { duty } from './duty.js';
 import { operators } from './operators.js';
 import { op } from './op.js';
 import { remind } from './remind.js';
+import { waTemplate } from './wa-template.js';
 
 /**
  * Every operator command, in the order /help lists them. Registering here is the only way a command
@@ -47,5 +48,6 @@ export const commands: Command[] = [
   help,
   stats,
   remind,
+  waTemplate,
   // @section commands
 ];

@@ -19,7 +19,7 @@ export const stats: Command = {
 
     const started = Date.now();
     const answer = await buildStatsAnswer(query, { config: ctx.config });
-    ctx.logger.info({ period: query.period.label, opened: answer.report.opened, ms: Date.now() - started }, 'stats computed');
+    ctx.logger.info({ period: query.period.label, opened: answer.report.opened, ms: Date.now() - started, ...answer.timings }, 'stats computed');
     await ctx.reply(answer.text, { html: true });
     if (answer.chart) await ctx.replyFile({ fileName: 'stats.png', mimeType: 'image/png', content: answer.chart });
   },

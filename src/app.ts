@@ -13,9 +13,11 @@ import { channelDeliverer } from './outbox/channel-deliverer.js';
 import { deliveryEvents } from './outbox/delivery-events.js';
 import { recordDeliveryReceipt } from './outbox/delivery-receipts.js';
 import { showStatusChangesInConsole } from './conversations/status-follow-up.js';
-import { CONSOLE_ROUTE } from './console/actions.js';
+import { CONSOLE_ROUTE, requestConsole } from './console/actions.js';
 import type { OperatorConsole } from './console/console.js';
 import { buildChannels } from '../channels/index.js';
+import { createJobs, startJobs } from './jobs/index.js';
+import { defineReportJobs } from './stats/report-job.js';
 
 export interface Gateway {
   config: Config;
@@ -46,7 +48,10 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const metrics = createMetrics(() => OutboxItemModel.countDocuments({ status: 'pending' }));
   const inbox = createInbox({ reopenWindowMs: config.conversations.reopenWindowMs, logger, metrics });
 
-  const built = overrides.channels || overrides.console ? { channels: overrides.channels ?? [], console: overrides.console } : await buildChannels({ config, logger });
+  // Jobs are defined before the console so its commands (/remind) can plan them; they run after start-up.
+  const timedWork = createJobs({ config, db: db.connection.db!, logger });
+  await defineReportJobs(timedWork.scheduler.agenda, { config, logger });
+  const built = overrides.channels || overrides.console ? { channels: overrides.channels ?? [], console: overrides.console } : await buildChannels({ config, logger, services: { scheduler: timedWork.scheduler } });
   const { channels } = built;
   const operatorConsole = built.console;
   if (!operatorConsole) logger.warn('no operator console configured (TELEGRAM_BOT_TOKEN, OPERATOR_CHAT_ID): customer messages are stored and queued until one is');
@@ -89,8 +94,12 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     },
     deliveryStatus: (channel, externalId, status, error) => recordDeliveryReceipt(channel, externalId, status, error),
     stateChanged: (channel, state, detail) => {
+      const previous = channelStates.get(channel);
       channelStates.set(channel, state);
       logger.info({ channel, state, detail }, 'channel state changed');
+      // Operators hear of an outage once when it starts and once when it ends, not once per message.
+      const notice = state === 'down' && previous !== 'down' ? `⚠️ ${channel} is down${detail ? `: ${detail}` : ''}. Replies to its customers wait in the outbox and are retried.` : state === 'up' && previous === 'down' ? `✅ ${channel} is back up.` : undefined;
+      if (notice) requestConsole({ action: 'notice', text: notice }).catch((error: unknown) => logger.error({ err: error, channel }, 'could not queue the channel state notice'));
     },
   };
 
@@ -104,9 +113,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     }
   }
   worker.start();
-  // @section jobs start
-  const { startJobs } = await import('./jobs/index.js');
-  const jobs = await startJobs({ config, db: db.connection.db!, logger, inbox });
+  const jobs = await startJobs({ config, db: db.connection.db!, logger, inbox, created: timedWork });
   if (overrides.listen ?? true) await http.listen({ host: config.http.host, port: config.http.port });
   logger.info({ port: config.http.port, channels: channels.map((c) => c.kind), console: Boolean(operatorConsole), database: db.kind }, 'gateway started');
 
@@ -117,7 +124,6 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await http.close();
       await Promise.allSettled(channels.map((c) => c.stop()));
       await operatorConsole?.stop();
-      // @section jobs stop
       await jobs.stop(config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();

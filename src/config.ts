@@ -70,7 +70,6 @@ const schema = z
     TELEGRAM_WEBHOOK_URL: z.url({ message: 'expected an absolute https URL' }).optional(),
     TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{16,256}$/, 'expected 16-256 characters of A-Z, a-z, 0-9, _ or -').optional(),
     ADMIN_TELEGRAM_IDS: integerList,
-    RELAY_MERGE_WINDOW: duration('0ms'),
     DASHBOARD_INTERVAL: duration('5s'),
 
     RATE_TELEGRAM_PER_CHAT_PER_SECOND: positiveNumber(1),
@@ -88,6 +87,12 @@ const schema = z
     VK_CONFIRMATION_CODE: z.string().min(1).optional(),
     VK_CALLBACK_SECRET: z.string().min(1).optional(),
     // @section whatsapp variables
+    WHATSAPP_CLOUD_TOKEN: z.string().min(1).optional(),
+    WHATSAPP_CLOUD_PHONE_NUMBER_ID: z.string().regex(/^\d+$/, 'expected the numeric phone number id from the WhatsApp Manager').optional(),
+    WHATSAPP_CLOUD_APP_SECRET: z.string().min(1).optional(),
+    WHATSAPP_CLOUD_VERIFY_TOKEN: z.string().min(1).optional(),
+    WHATSAPP_WEB_ENABLED: boolean(false),
+    WHATSAPP_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
     // @section messenger variables
     MESSENGER_PAGE_TOKEN: z.string().min(1).optional(),
     MESSENGER_APP_SECRET: z.string().min(1).optional(),
@@ -154,6 +159,17 @@ const schema = z
       ctx.addIssue({ code: 'custom', path: ['VK_CALLBACK_SECRET'], message: 'required when VK_CONFIRMATION_CODE is set: without it anyone could post fake events to the Callback API' });
     }
     // @section whatsapp checks
+    {
+      const cloud = { WHATSAPP_CLOUD_TOKEN: env.WHATSAPP_CLOUD_TOKEN, WHATSAPP_CLOUD_PHONE_NUMBER_ID: env.WHATSAPP_CLOUD_PHONE_NUMBER_ID, WHATSAPP_CLOUD_APP_SECRET: env.WHATSAPP_CLOUD_APP_SECRET, WHATSAPP_CLOUD_VERIFY_TOKEN: env.WHATSAPP_CLOUD_VERIFY_TOKEN };
+      if (Object.values(cloud).some(Boolean)) {
+        for (const [name, value] of Object.entries(cloud)) {
+          if (!value) ctx.addIssue({ code: 'custom', path: [name], message: 'required for the WhatsApp Business Cloud API: WHATSAPP_CLOUD_TOKEN, WHATSAPP_CLOUD_PHONE_NUMBER_ID, WHATSAPP_CLOUD_APP_SECRET and WHATSAPP_CLOUD_VERIFY_TOKEN go together' });
+        }
+        if (env.WHATSAPP_WEB_ENABLED) {
+          ctx.addIssue({ code: 'custom', path: ['WHATSAPP_WEB_ENABLED'], message: 'only one WhatsApp adapter can run at a time: set WHATSAPP_WEB_ENABLED=false to use the Cloud API, or unset the WHATSAPP_CLOUD_* variables to use WhatsApp Web' });
+        }
+      }
+    }
     // @section messenger checks
     {
       const messenger = { MESSENGER_PAGE_TOKEN: env.MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET: env.MESSENGER_APP_SECRET, MESSENGER_VERIFY_TOKEN: env.MESSENGER_VERIFY_TOKEN };
@@ -207,7 +223,6 @@ export interface Config {
     apiRoot: string;
     webhook?: { url: string; secret: string };
     adminIds: number[];
-    relayMergeWindowMs: number;
     dashboardIntervalMs: number;
   };
   rateLimits: { telegramPerChatPerSecond: number; telegramPerGroupPerMinute: number; telegramGlobalPerSecond: number };
@@ -218,6 +233,9 @@ export interface Config {
   // @section vk config type
   vk?: { token: string; groupId: number; apiBaseUrl: string; callback?: { confirmationCode: string; secret: string } };
   // @section whatsapp config type
+  whatsappCloud?: { token: string; phoneNumberId: string; appSecret: string; verifyToken: string; graphApiBaseUrl: string };
+  /** whatsapp-web.js; `dataDir` holds the unpacked browser profile while running (the session itself lives in MongoDB). */
+  whatsappWeb?: { chromiumPath: string; dataDir: string };
   // @section messenger config type
   messenger?: { pageToken: string; appSecret: string; verifyToken: string; graphApiBaseUrl: string };
   // @section jobs config type
@@ -264,7 +282,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
             apiRoot: env.TELEGRAM_API_ROOT,
             webhook: env.TELEGRAM_WEBHOOK_URL && env.TELEGRAM_WEBHOOK_SECRET ? { url: env.TELEGRAM_WEBHOOK_URL, secret: env.TELEGRAM_WEBHOOK_SECRET } : undefined,
             adminIds: env.ADMIN_TELEGRAM_IDS,
-            relayMergeWindowMs: env.RELAY_MERGE_WINDOW,
             dashboardIntervalMs: env.DASHBOARD_INTERVAL,
           }
         : undefined,
@@ -288,6 +305,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
     // @section whatsapp config value
+    whatsappCloud:
+      env.WHATSAPP_CLOUD_TOKEN && env.WHATSAPP_CLOUD_PHONE_NUMBER_ID && env.WHATSAPP_CLOUD_APP_SECRET && env.WHATSAPP_CLOUD_VERIFY_TOKEN
+        ? { token: env.WHATSAPP_CLOUD_TOKEN, phoneNumberId: env.WHATSAPP_CLOUD_PHONE_NUMBER_ID, appSecret: env.WHATSAPP_CLOUD_APP_SECRET, verifyToken: env.WHATSAPP_CLOUD_VERIFY_TOKEN, graphApiBaseUrl: env.GRAPH_API_BASE_URL }
+        : undefined,
+    whatsappWeb: env.WHATSAPP_WEB_ENABLED ? { chromiumPath: env.WHATSAPP_CHROMIUM_PATH, dataDir: `${env.DATA_DIR.replace(/\/+$/, '')}/whatsapp-web` } : undefined,
     // @section messenger config value
     messenger:
       env.MESSENGER_PAGE_TOKEN && env.MESSENGER_APP_SECRET && env.MESSENGER_VERIFY_TOKEN

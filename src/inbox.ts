@@ -1,7 +1,7 @@
 import type { ChannelKind, InboundMessage } from './domain.js';
-import { CustomerModel, MessageModel, ConversationModel, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
+import { ChatKeyModel, CustomerModel, InboundReceiptModel, MessageModel, ConversationModel, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
 import { isDuplicateKeyError } from './db/errors.js';
-import { openConversation } from './conversations/open.js';
+import { chatKeyOf, openConversation } from './conversations/open.js';
 import { statusOnCustomerMessage, transition } from './conversations/lifecycle.js';
 import { requestConsole } from './console/actions.js';
 import { KeyedMutex } from './util/keyed-mutex.js';
@@ -48,17 +48,19 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
   async function receive(message: InboundMessage): Promise<InboundResult> {
     const dedupeKey = `${message.channel}:${message.externalMessageId}`;
-    if (await MessageModel.exists({ dedupeKey })) {
+    if (await InboundReceiptModel.exists({ _id: dedupeKey })) {
       metrics?.duplicates.inc({ channel: message.channel });
       return { status: 'duplicate' };
     }
-    return perCustomer.run(`${message.channel}:${message.externalChatId}`, async () => {
-      const customer = await upsertCustomer(message);
+    const chatKey = chatKeyOf(message.channel, message.externalChatId);
+    return perCustomer.run(chatKey, async () => {
+      const chat = await ChatKeyModel.findById(chatKey).lean();
+      const customer = await findOrCreateCustomer(message, chat?.customer);
       for (const hook of hooks) {
         const consumed = await hook.intercept?.(message, customer);
         if (consumed) return { status: 'intercepted', conversation: consumed } as const;
       }
-      const found = await findOrOpenConversation(message, customer);
+      const found = await findOrOpenConversation(message, customer, chat ?? undefined);
       let conversation = found.conversation;
       const log = conversationLogger(logger, conversation);
 
@@ -84,6 +86,9 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
         }
         throw error;
       }
+      await InboundReceiptModel.create({ _id: dedupeKey, message: stored._id }).catch((error: unknown) => {
+        if (!isDuplicateKeyError(error)) throw error;
+      });
       metrics?.inbound.inc({ channel: message.channel });
 
       const at = new Date();
@@ -107,12 +112,13 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     });
   }
 
-  async function findOrOpenConversation(message: InboundMessage, customer: CustomerDoc) {
-    const open = await ConversationModel.findOne({ openKey: String(customer._id) });
-    if (open) return { conversation: open, opened: false, reopened: false };
+  async function findOrOpenConversation(message: InboundMessage, customer: CustomerDoc, chat?: { openConversation?: unknown; lastConversation?: unknown }) {
+    const open = chat?.openConversation ? await ConversationModel.findById(chat.openConversation) : null;
+    if (open && open.status !== 'closed' && open.status !== 'archived') return { conversation: open, opened: false, reopened: false };
 
     const threaded = await options.resolveConversation?.(message, customer);
-    const lastClosed = threaded?.status === 'closed' ? threaded : await ConversationModel.findOne({ customer: customer._id, status: 'closed' }).sort({ closedAt: -1 });
+    const last = chat?.lastConversation ? await ConversationModel.findById(chat.lastConversation) : null;
+    const lastClosed = threaded?.status === 'closed' ? threaded : last?.status === 'closed' ? last : null;
     if (lastClosed?.closedAt && message.sentAt.getTime() - lastClosed.closedAt.getTime() < options.reopenWindowMs) {
       const reopened = await transition(lastClosed, lastClosed.owner ? 'active' : 'new', { actor: { kind: 'customer' }, reason: 'customer wrote after close' });
       return { conversation: reopened, opened: false, reopened: true };
@@ -122,7 +128,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   }
 
   async function edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean> {
-    const stored = await MessageModel.findOneAndUpdate({ dedupeKey: `${channel}:${externalMessageId}` }, { $set: { text, editedAt: new Date() } }, { new: true });
+    const stored = await MessageModel.findOneAndUpdate({ dedupeKey: `${channel}:${externalMessageId}` }, { $set: { text, editedAt: new Date() } }, { returnDocument: 'after' });
     if (!stored) return false;
     await requestConsole({ action: 'edited', conversation: stored.conversation, message: stored._id });
     return true;
@@ -139,14 +145,30 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   return { receive, edited, use };
 }
 
-async function upsertCustomer(message: InboundMessage): Promise<CustomerDoc> {
+/** The chat's customer, with the profile fields this message brings kept current. */
+async function findOrCreateCustomer(message: InboundMessage, knownId: unknown): Promise<CustomerDoc> {
+  const profile = Object.fromEntries(Object.entries(message.profile).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+  const known = knownId ? await CustomerModel.findById(knownId) : null;
+  if (known) {
+    const changed = Object.entries(profile).filter(([field, value]) => known.get(field) !== value);
+    if (changed.length > 0) {
+      known.set(Object.fromEntries(changed));
+      await known.save();
+    }
+    return known;
+  }
+  const customer = await upsertCustomer(message, profile);
+  await ChatKeyModel.updateOne({ _id: chatKeyOf(message.channel, message.externalChatId) }, { $set: { customer: customer._id } }, { upsert: true });
+  return customer;
+}
+
+async function upsertCustomer(message: InboundMessage, profile: Record<string, string>): Promise<CustomerDoc> {
   const key = { channel: message.channel, externalChatId: message.externalChatId };
-  const profile = Object.fromEntries(Object.entries(message.profile).filter(([, v]) => v !== undefined && v !== ''));
   try {
-    return (await CustomerModel.findOneAndUpdate(key, { $set: profile, $setOnInsert: key }, { upsert: true, new: true }))!;
+    // A plain insert: the unique (channel, externalChatId) index settles races without a collection scan.
+    return await CustomerModel.create({ ...key, ...profile });
   } catch (error) {
-    // Another process inserted the same customer between our read and write: the unique index caught it.
-    if (isDuplicateKeyError(error)) return (await CustomerModel.findOneAndUpdate(key, { $set: profile }, { new: true }))!;
-    throw error;
+    if (!isDuplicateKeyError(error)) throw error;
+    return (await CustomerModel.findOneAndUpdate(key, { $set: profile }, { returnDocument: 'after' }))!;
   }
 }

@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.js';
 import { startGateway } from './app.js';
+
+// A .env file in the working directory fills in what the real environment does not set.
+if (existsSync('.env')) process.loadEnvFile('.env');
 
 let config;
 try {

@@ -5,6 +5,7 @@ import { createOperator } from './support/factories.js';
 import { testLogger } from './support/logger.js';
 import { startFakeGraphApi } from './support/fake-graph-api.js';
 import { MessengerChannel, OUTSIDE_HUMAN_AGENT_WINDOW } from '../channels/messenger.js';
+import { loadConfig } from '../src/config.js';
 import { createInbox } from '../src/inbox.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
@@ -198,5 +199,13 @@ describe('Messenger replies', () => {
     expect((await MessageModel.findById(reply._id).lean())!.delivery?.status).toBe('sent');
     await postWebhook(graph.webhook([{ sender: { id: '9001' }, recipient: { id: graph.pageId }, timestamp: Date.now(), read: { watermark: Date.now() } }]));
     expect((await MessageModel.findById(reply._id).lean())!.delivery?.status).toBe('read');
+  });
+});
+
+describe('Messenger configuration', () => {
+  it('is off without settings and names every missing one when only some are set', () => {
+    expect(loadConfig({}).messenger).toBeUndefined();
+    expect(loadConfig({ MESSENGER_PAGE_TOKEN: 'p', MESSENGER_APP_SECRET: 's', MESSENGER_VERIFY_TOKEN: 'v' }).messenger).toEqual({ pageToken: 'p', appSecret: 's', verifyToken: 'v', graphApiBaseUrl: 'https://graph.facebook.com/v21.0' });
+    expect(() => loadConfig({ MESSENGER_PAGE_TOKEN: 'p' })).toThrow(/MESSENGER_APP_SECRET: required[\s\S]*MESSENGER_VERIFY_TOKEN: required/);
   });
 });

@@ -69,7 +69,7 @@ describe('outbox', () => {
       const seqs = remote.requests.filter((r) => r.path === `/chat${chat}`).map((r) => r.body.seq as number);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     }
-    expect(await OutboxItemModel.countDocuments({ status: 'done' })).toBe(60);
+    expect(await OutboxItemModel.countDocuments()).toBe(0);
   });
 
   it('a worker stopped in the middle of a send finishes it; the next one resumes without loss or duplicate', async () => {
@@ -79,7 +79,7 @@ describe('outbox', () => {
     first.start();
     await until(async () => remote.requests.length >= 1);
     await first.stop();
-    expect(await OutboxItemModel.countDocuments({ status: 'done' })).toBeGreaterThanOrEqual(1);
+    expect(await OutboxItemModel.countDocuments()).toBeLessThanOrEqual(4);
 
     const second = worker('second');
     second.start();
@@ -112,7 +112,7 @@ describe('outbox', () => {
     const waited = remote.requests[1]!.at - remote.requests[0]!.at;
     expect(waited).toBeGreaterThanOrEqual(1000);
     expect(waited).toBeLessThan(1500);
-    expect(await OutboxItemModel.findOne().lean()).toMatchObject({ status: 'done', attempts: 1 });
+    expect(await OutboxItemModel.countDocuments()).toBe(0);
   });
 
   it('retries transient errors with backoff and gives up after the maximum attempts', async () => {

@@ -94,14 +94,14 @@ function weekQuery(extra = '') {
 }
 
 /** A command context that records what the command answers, as the Telegram console would show it. */
-function recordingContext(operator: OperatorDoc, args: string) {
+function recordingContext(operator: OperatorDoc, args: string, contextConfig = config) {
   const replies: Array<{ text: string; options?: ReplyOptions }> = [];
   const files: Array<{ fileName: string; mimeType: string; content: Buffer; caption?: string }> = [];
   const ctx: CommandContext = {
     services: { commands },
     operator,
     args,
-    config,
+    config: contextConfig,
     logger: testLogger,
     reply: async (text, options) => {
       replies.push({ text, options });
@@ -233,6 +233,13 @@ describe('/stats figures over a hand-computed week', () => {
     expect(text).toContain('09:00 (5)');
     expect(files).toHaveLength(1);
     expect(files[0]).toMatchObject({ fileName: 'stats.png', mimeType: 'image/png' });
+  });
+
+  it('measures the share within the configured FIRST_RESPONSE_SLA', async () => {
+    const supervisor = await createOperator({ role: 'supervisor' });
+    const { ctx, replies } = recordingContext(supervisor, WEEK, loadConfig({ REPORT_TIMEZONE: 'UTC', FIRST_RESPONSE_SLA: '10m' }));
+    await stats.run(ctx);
+    expect(replies[0]!.text).toContain('within 10m: 83%');
   });
 
   it('filters by @operator from the command line and refuses an unknown one', async () => {

@@ -23,9 +23,11 @@ describe('Telegram limits', () => {
     const customers = [11, 12, 13, 14].map((id) => ({ id, first_name: `Customer${id}` }));
     for (let i = 0; i < 50; i++) for (const customer of customers) h.telegram.customerWrites(customer, { text: `c${customer.id}-m${String(i).padStart(2, '0')}` });
 
-    await eventually(async () => (await OutboxItemModel.countDocuments({ route: 'console', status: 'pending' })) === 0 && (await OutboxItemModel.countDocuments({ route: 'console' })) > 0, 60_000);
+    const topicText = () => h.telegram.groupMessages().filter((m) => m.message_thread_id !== undefined).map((m) => m.text ?? '').join('\n');
+    await eventually(() => customers.every((c) => topicText().includes(`c${c.id}-m49`)), 60_000);
+    await eventually(async () => (await OutboxItemModel.countDocuments({ route: 'console', action: 'relay' })) === 0);
     // Relays go to the chats' topics; the General topic's new-chat alerts quote a first message too.
-    const groupText = h.telegram.groupMessages().filter((m) => m.message_thread_id !== undefined).map((m) => m.text ?? '').join('\n');
+    const groupText = topicText();
     for (const customer of customers) {
       const positions = Array.from({ length: 50 }, (_, i) => {
         const token = `c${customer.id}-m${String(i).padStart(2, '0')}`;

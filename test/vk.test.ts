@@ -5,6 +5,7 @@ import { createOperator, inbound } from './support/factories.js';
 import { testLogger } from './support/logger.js';
 import { startFakeVkApi } from './support/fake-vk-api.js';
 import { VkChannel, vkRandomId } from '../channels/vk.js';
+import { loadConfig } from '../src/config.js';
 import { createInbox } from '../src/inbox.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
@@ -196,6 +197,19 @@ describe('VK channel, sending', () => {
   });
 });
 
+describe('VK channel, long replies', () => {
+  it('sends more than 10 attachments in further messages, each with its own stable random_id', async () => {
+    const files: Attachment[] = Array.from({ length: 11 }, (_, i) => ({ kind: 'document', fileName: `page${i + 1}.pdf`, dataBase64: Buffer.from(`page ${i + 1}`).toString('base64') }));
+    await channel.send('1001', { text: 'All pages', attachments: files }, { idempotencyKey: 'many-files' });
+
+    expect(fake.state.delivered.map((m) => [m.message, m.attachment?.split(',').length])).toEqual([
+      ['All pages', 10],
+      [undefined, 1],
+    ]);
+    expect(new Set(fake.state.sends.map((s) => s.random_id)).size).toBe(2);
+  });
+});
+
 describe('VK channel, Callback API', () => {
   let callbackChannel: VkChannel;
   const app = Fastify();
@@ -229,5 +243,14 @@ describe('VK channel, Callback API', () => {
     expect([wrong.statusCode, missing.statusCode]).toEqual([403, 403]);
     expect(await MessageModel.countDocuments()).toBe(0);
     expect(await CustomerModel.countDocuments()).toBe(0);
+  });
+});
+
+describe('VK configuration', () => {
+  it('is off without a token, and refuses the Callback API without a secret', () => {
+    expect(loadConfig({}).vk).toBeUndefined();
+    expect(loadConfig({ VK_TOKEN: 'token', VK_GROUP_ID: '4242' }).vk).toEqual({ token: 'token', groupId: 4242, apiBaseUrl: 'https://api.vk.com/method', callback: undefined });
+    expect(() => loadConfig({ VK_TOKEN: 'token' })).toThrow(/VK_GROUP_ID: required/);
+    expect(() => loadConfig({ VK_TOKEN: 'token', VK_GROUP_ID: '4242', VK_CONFIRMATION_CODE: 'a1b2' })).toThrow(/VK_CALLBACK_SECRET: required/);
   });
 });

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Actor, CloseReason, ConversationStatus } from '../domain.js';
-import { ConversationEventModel, ConversationModel, type ConversationDoc } from '../db/models/index.js';
+import { ChatKeyModel, ConversationEventModel, ConversationModel, type ConversationDoc } from '../db/models/index.js';
 import { ConcurrentChangeError, IllegalTransitionError } from './errors.js';
 
 /**
@@ -73,8 +73,14 @@ export async function transition(conversation: ConversationDoc, to: Conversation
   if (to === 'archived') set.archivedAt = at;
 
   const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
-  const result = await ConversationModel.updateOne({ _id: conversation._id, status: from }, update);
-  if (result.matchedCount === 0) throw new ConcurrentChangeError(conversation.number);
+  // Re-read by _id, then write by _id: FerretDB's SQLite backend uses an index only for a bare _id filter,
+  // and its updates are not atomic anyway. The check still catches a move made since our caller's read.
+  const current = await ConversationModel.findById(conversation._id, { status: 1 }).lean();
+  if (current?.status !== from) throw new ConcurrentChangeError(conversation.number);
+  await ConversationModel.updateOne({ _id: conversation._id }, update);
+  if (conversation.chatKey && (to === 'closed' || from === 'closed')) {
+    await ChatKeyModel.updateOne({ _id: conversation.chatKey }, to === 'closed' ? { $unset: { openConversation: '' } } : { $set: { openConversation: conversation._id, lastConversation: conversation._id } });
+  }
 
   await ConversationEventModel.create({
     conversation: conversation._id,

@@ -17,6 +17,18 @@ export function customerStream(channel: string, externalChatId: string): string 
   return `${channel}:${externalChatId}`;
 }
 
+/** Queues a stored outbound message for the customer's channel, in order with the chat's other sends. */
+export async function queueForCustomer(conversation: ConversationDoc, externalChatId: string, message: MessageDoc): Promise<void> {
+  await enqueue({
+    route: conversation.channel,
+    action: 'send',
+    stream: customerStream(conversation.channel, externalChatId),
+    conversation: conversation._id,
+    message: message._id,
+    payload: { externalChatId },
+  });
+}
+
 /**
  * An operator's answer: stored, queued for the customer's channel, and the chat moves to awaiting.
  * The first operator to answer an unowned chat becomes its owner.
@@ -28,6 +40,8 @@ export async function replyToCustomer(input: {
   attachments?: Attachment[];
   consoleMessageId?: number;
   at?: Date;
+  /** Channel-specific instructions for the send, e.g. a WhatsApp template name. */
+  meta?: Array<{ name: string; value: string }>;
 }): Promise<MessageDoc> {
   let { conversation } = input;
   const { operator } = input;
@@ -44,6 +58,7 @@ export async function replyToCustomer(input: {
     author: { kind: 'operator', operatorId: operator._id, name: operator.name },
     text: input.text,
     attachments: input.attachments ?? [],
+    meta: input.meta ?? [],
     consoleMessageId: input.consoleMessageId,
     delivery: { status: 'pending', at },
     createdAt: at,
@@ -57,14 +72,7 @@ export async function replyToCustomer(input: {
     set.firstResponseSeconds = Math.round((at.getTime() - conversation.createdAt.getTime()) / 1000);
   }
   await ConversationModel.updateOne({ _id: conversation._id }, { $set: set, $inc: { 'counts.out': 1 } });
-  await enqueue({
-    route: conversation.channel,
-    action: 'send',
-    stream: customerStream(conversation.channel, customer.externalChatId),
-    conversation: conversation._id,
-    message: message._id,
-    payload: { externalChatId: customer.externalChatId },
-  });
+  await queueForCustomer(conversation, customer.externalChatId, message);
 
   conversation = (await ConversationModel.findById(conversation._id))!;
   if (conversation.status !== 'awaiting') {

@@ -1,8 +1,7 @@
 import type { Attachment } from '../domain.js';
 import { ConversationModel, CustomerModel, MessageModel, type ConversationDoc, type MessageDoc } from '../db/models/index.js';
-import { enqueue } from '../outbox/enqueue.js';
 import { requestConsole } from '../console/actions.js';
-import { customerStream } from './operator-actions.js';
+import { queueForCustomer } from './operator-actions.js';
 
 /**
  * A message the gateway itself sends to the customer (greeting, reminder, survey, closing note).
@@ -24,14 +23,7 @@ export async function sendSystemMessage(conversation: ConversationDoc, text: str
   message.dedupeKey = `local:${message._id}`;
   await message.save();
   await ConversationModel.updateOne({ _id: conversation._id }, { $set: { lastActivityAt: new Date() } });
-  await enqueue({
-    route: conversation.channel,
-    action: 'send',
-    stream: customerStream(conversation.channel, customer.externalChatId),
-    conversation: conversation._id,
-    message: message._id,
-    payload: { externalChatId: customer.externalChatId },
-  });
+  await queueForCustomer(conversation, customer.externalChatId, message);
   if (options.showInConsole ?? true) await requestConsole({ action: 'relay', conversation: conversation._id, message: message._id });
   return message;
 }

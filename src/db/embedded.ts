@@ -23,7 +23,9 @@ export async function startEmbeddedDatabase(options: { dataDir: string; dbName: 
   const port = options.port ?? (await freePort());
   const args = [
     '--handler=sqlite',
-    `--sqlite-url=file:${dataDir}/`,
+    // Immediate transactions take the write lock up front, so SQLite's busy timeout applies instead of failing
+    // concurrent writers with SQLITE_BUSY (seen under 100 concurrent inbound messages).
+    `--sqlite-url=file:${dataDir}/?_txlock=immediate`,
     `--listen-addr=127.0.0.1:${port}`,
     '--state-dir=-',
     '--debug-addr=-',

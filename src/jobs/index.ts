@@ -14,7 +14,9 @@ import { SURVEY_JOB, runSurvey, type SurveyData } from './survey.js';
 import { ARCHIVE_JOB, runArchive } from './archive.js';
 import { OPERATOR_FOLLOWUP_JOB, runOperatorFollowup, type OperatorFollowupData } from './operator-followup.js';
 import { inboxHooks, planOnTransition } from './planning.js';
-import { doOnce } from './marks.js';
+import { doOnce, pruneRunClaims } from './marks.js';
+
+export const PRUNE_JOB = 'prune-job-claims';
 
 export { JobScheduler } from './scheduler.js';
 export type { PlannedJob } from './scheduler.js';
@@ -63,6 +65,7 @@ export function createJobs(options: {
   scheduler.define<SlaAlertData>(SLA_ALERT_JOB, (data) => runSlaAlert(context, data));
   scheduler.define<SurveyData>(SURVEY_JOB, (data) => runSurvey(context, data));
   scheduler.define(ARCHIVE_JOB, async () => void (await runArchive(context)), { concurrency: 1 });
+  scheduler.define(PRUNE_JOB, async () => void (await pruneRunClaims(new Date(context.now().getTime() - 7 * 86_400_000))), { concurrency: 1 });
   scheduler.define<OperatorFollowupData>(OPERATOR_FOLLOWUP_JOB, async (data, job) => {
     await doOnce(`followup:${job.id}`, undefined, context.now(), () => runOperatorFollowup(context, data));
   });
@@ -84,6 +87,7 @@ export async function startJobs(options: {
 }): Promise<Jobs> {
   const { scheduler, context } = options.created ?? createJobs(options);
   await scheduler.every('1 day', ARCHIVE_JOB);
+  await scheduler.every('1 day', PRUNE_JOB);
   await scheduler.start();
   const stopPlanning = onTransition(planOnTransition(context));
   const stopHooks = options.inbox?.use(inboxHooks(context));

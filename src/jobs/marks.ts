@@ -33,3 +33,9 @@ export async function doOnce(deed: string, conversation: Types.ObjectId | undefi
     throw error;
   }
 }
+
+/** Forgets run claims (`run:<job id>`) older than `before`: by then their jobs are long gone. */
+export async function pruneRunClaims(before: Date): Promise<number> {
+  const result = await JobMarkModel.deleteMany({ _id: { $regex: '^run:' }, at: { $lt: before } });
+  return result.deletedCount;
+}

@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import type { Logger } from '../logger.js';
 import type { JobData, Planner } from './context.js';
 import { LeaderLease } from './leader-lease.js';
+import { doOnce } from './marks.js';
 
 export const JOBS_COLLECTION = 'agendaJobs';
 
@@ -36,6 +37,7 @@ export class JobScheduler implements Planner {
   private readonly lease: LeaderLease;
   private readonly recurring: Array<{ interval: string | number; name: string; data: JobData | undefined }> = [];
   private started = false;
+  private readonly handlers = new Map<string, JobHandler<never>>();
 
   constructor(private readonly options: JobSchedulerOptions) {
     const mongo = new MongoBackend({ mongo: options.db, collection: JOBS_COLLECTION, ensureIndex: false });
@@ -78,7 +80,18 @@ export class JobScheduler implements Planner {
 
   /** Defines what a job name does; every process defines all jobs, the leader runs them. */
   define<DATA>(name: string, handler: JobHandler<DATA>, options: { concurrency?: number } = {}): void {
-    this.agenda.define<DATA>(name, async (job) => handler(job.attrs.data, { id: String(job.attrs._id), name }), { concurrency: options.concurrency ?? 5 });
+    this.handlers.set(name, handler as JobHandler<never>);
+    this.agenda.define<DATA>(
+      name,
+      async (job) => {
+        const id = String(job.attrs._id);
+        // On FerretDB even one processor can lock a job twice (its queue fill and its on-the-fly lock race on a
+        // non-atomic findOneAndUpdate): a unique claim per one-off job makes the second run a no-op.
+        if (job.attrs.repeatInterval) return handler(job.attrs.data, { id, name });
+        await doOnce(`run:${id}`, undefined, new Date(), () => handler(job.attrs.data, { id, name }));
+      },
+      { concurrency: options.concurrency ?? 5 },
+    );
   }
 
   /** A recurring job (archive daily, reports): (re)registered by whichever process becomes leader. */
@@ -129,6 +142,24 @@ export class JobScheduler implements Planner {
       await this.options.db.collection(JOBS_COLLECTION).updateMany({ lockedAt: { $ne: null } }, { $set: { lockedAt: null } });
     }
     await this.lease.stop();
+  }
+
+  /**
+   * Runs in this process, soonest first, the one-off jobs due by `now` (removing each before it runs), without
+   * Agenda's processor: tests drive time with it, and it is how a job's own handler logic is exercised.
+   */
+  async runDue(now: Date): Promise<string[]> {
+    const ran: string[] = [];
+    for (;;) {
+      const collection = this.options.db.collection(JOBS_COLLECTION);
+      const next = await collection.find({ nextRunAt: { $lte: now }, repeatInterval: null, disabled: { $ne: true } }).sort({ nextRunAt: 1 }).limit(1).next();
+      if (!next) return ran;
+      await collection.deleteOne({ _id: next._id });
+      const handler = this.handlers.get(String(next.name));
+      if (!handler) continue;
+      await (handler as JobHandler<unknown>)(next.data, { id: String(next._id), name: String(next.name) });
+      ran.push(String(next.name));
+    }
   }
 
   /** For tests: one lease round now instead of waiting for the timer. */

@@ -44,7 +44,7 @@ export async function runSurvey(ctx: JobsContext, data: SurveyData): Promise<voi
 
 /** "5", "4 quick and friendly", "3 - slow": the score and an optional comment. */
 export function parseRating(text: string): { score: number; comment?: string } | undefined {
-  const match = /^\s*([1-5])(?:\s*(?:\/\s*5|⭐+))?(?:\s*[-–—:.,!)]?\s+|\s*[-–—:.,!)]\s*|\s*$)([\s\S]*)$/u.exec(text);
+  const match = /^\s*([1-5])(?:\s*\/\s*5)?(?=$|[\s\-–—:.,!)])\s*[-–—:.,!)]?\s*([\s\S]*)$/u.exec(text);
   if (!match) return undefined;
   const comment = match[2]!.trim();
   return { score: Number(match[1]), ...(comment ? { comment } : {}) };

@@ -40,6 +40,6 @@ export async function setDelivery(messageId: unknown, status: DeliveryStatus, er
   const set: Record<string, unknown> = { 'delivery.status': status, 'delivery.at': new Date() };
   if (error) set['delivery.error'] = error;
   if (externalId) set.externalId = externalId;
-  const message = await MessageModel.findOneAndUpdate({ _id: messageId }, { $set: set }, { new: true });
+  const message = await MessageModel.findOneAndUpdate({ _id: messageId }, { $set: set }, { returnDocument: 'after' });
   if (message) await requestConsole({ action: 'deliveryStatus', conversation: message.conversation, message: message._id });
 }

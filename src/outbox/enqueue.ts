@@ -22,27 +22,29 @@ export function onEnqueued(wakeup: Wakeup): () => void {
   return () => wakeups.delete(wakeup);
 }
 
+let lastSeq = 0;
+
 /**
- * Queues an item. Its `seq` is the stream's highest + 1, made unique by the (stream, seq) index:
- * two writers racing for the same number get a duplicate-key error and the loser takes the next one.
+ * Sequence numbers are microsecond timestamps, made strictly increasing within this process. Items of one
+ * stream queued by one process keep their order exactly; across processes they are ordered by clock.
+ * (A per-stream counter would be exact everywhere but costs two more writes per item on a single-writer
+ * database, which halved the inbound pipeline's throughput on FerretDB.)
  */
+function nextSeq(): number {
+  lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
+  return lastSeq;
+}
+
+/** Queues an item; the (stream, seq) unique index turns a cross-process collision into a retry. */
 export async function enqueue(item: NewOutboxItem): Promise<OutboxItemDoc> {
   const now = new Date();
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const last = await OutboxItemModel.findOne({ stream: item.stream }, { seq: 1 }).sort({ seq: -1 }).lean();
+  for (let attempt = 0; ; attempt++) {
     try {
-      const created = await OutboxItemModel.create({
-        ...item,
-        payload: item.payload ?? {},
-        seq: (last?.seq ?? 0) + 1,
-        nextAttemptAt: item.notBefore ?? now,
-        createdAt: now,
-      });
+      const created = await OutboxItemModel.create({ ...item, payload: item.payload ?? {}, seq: nextSeq(), nextAttemptAt: item.notBefore ?? now, createdAt: now });
       for (const wakeup of wakeups) wakeup();
       return created;
     } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
+      if (!isDuplicateKeyError(error) || attempt >= 10) throw error;
     }
   }
-  throw new Error(`outbox stream ${item.stream} is too contended to queue into`);
 }

@@ -187,7 +187,8 @@ export class OutboxWorker {
         await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
         return;
       }
-      await OutboxItemModel.updateOne({ _id: item._id }, { $set: { status: 'done', settledAt: new Date(), result: { externalId: result.externalId } }, $inc: { attempts: 1 } });
+      // Delivered items leave the collection: it holds only work to do, which keeps every scan of it short.
+      await OutboxItemModel.deleteOne({ _id: item._id });
       await OutboxClaimModel.deleteMany({ item: item._id });
       metrics?.delivered.inc({ route: item.route });
       log.debug('delivered');

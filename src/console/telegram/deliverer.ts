@@ -131,7 +131,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     await MessageModel.updateOne({ _id: message._id }, { $set: { consoleMessageId: message.consoleMessageId ?? ids[0], consoleMessageIds: ids } });
     if (absorbed.items.length > 0) {
       await MessageModel.updateMany({ _id: { $in: absorbed.messages.map((m) => m._id) } }, { $set: { consoleMessageId: ids[0], consoleMessageIds: ids } });
-      await OutboxItemModel.updateMany({ _id: { $in: absorbed.items } }, { $set: { status: 'done', settledAt: new Date(), result: { externalId: `merged into ${item._id}` } } });
+      await OutboxItemModel.deleteMany({ _id: { $in: absorbed.items } });
     }
     if (!conversation.console?.cardShown) await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.cardShown': true } });
     options.dashboardStale();

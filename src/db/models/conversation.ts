@@ -13,6 +13,8 @@ const conversationSchema = new Schema(
      * index lets a customer have one open conversation even when two processes race to open it.
      */
     openKey: { type: String, required: true },
+    /** `<channel>:<external chat id>` of the customer: the _id of its ChatKey look-up document. */
+    chatKey: String,
     owner: { type: Schema.Types.ObjectId, ref: 'Operator' },
     transferredFrom: { type: Schema.Types.ObjectId, ref: 'Operator' },
     priority: { type: String, enum: PRIORITIES, default: 'normal' },

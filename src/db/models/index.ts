@@ -7,3 +7,5 @@ export * from './outbox.js';
 export * from './console-state.js';
 export * from './job-lease.js';
 export * from './job-mark.js';
+export * from './keys.js';
+export * from './whatsapp-session.js';

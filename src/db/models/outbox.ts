@@ -12,11 +12,11 @@ const outboxItemSchema = new Schema({
   payload: { type: Schema.Types.Mixed, default: {} },
   conversation: { type: Schema.Types.ObjectId, ref: 'Conversation' },
   message: { type: Schema.Types.ObjectId, ref: 'Message' },
-  status: { type: String, enum: ['pending', 'done', 'failed'], default: 'pending' },
+  /** Delivered items are deleted; failed ones stay, with their last error, for inspection. */
+  status: { type: String, enum: ['pending', 'failed'], default: 'pending' },
   attempts: { type: Number, default: 0 },
   nextAttemptAt: { type: Date, required: true },
   lastError: String,
-  result: { externalId: String },
   createdAt: { type: Date, required: true },
   settledAt: Date,
 });

@@ -1,0 +1,378 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, RateBucket, SendResult } from '../src/domain.js';
+import type { Logger } from '../src/logger.js';
+import { registerAttachmentSource } from '../src/attachments.js';
+import { DeliveryError } from '../src/outbox/errors.js';
+import { splitText } from '../src/util/split-text.js';
+import { lastCustomerMessageAt, OUTSIDE_WHATSAPP_WINDOW, templateOf, WHATSAPP_WINDOW_MS, WhatsAppStatus } from './whatsapp-shared.js';
+
+const TEXT_LIMIT = 4096;
+/**
+ * Meta's pair rate limit: about one message per 6 s to the same customer, in bursts of up to 45. Only a per-chat
+ * bucket: a 429 blocks every bucket of the item, and one customer's pair limit must not hold up the others.
+ */
+const PAIR_BURST = 45;
+const PAIR_PER_SECOND = 1 / 6;
+/** Meta's rate-limit errors rarely carry Retry-After; these waits are what its docs suggest for each. */
+const THROUGHPUT_RETRY_SECONDS = 5;
+const PAIR_RATE_RETRY_SECONDS = 6;
+const REF_PREFIX = 'wacloud';
+
+export interface WhatsAppCloudChannelOptions {
+  token: string;
+  phoneNumberId: string;
+  appSecret: string;
+  verifyToken: string;
+  graphApiBaseUrl: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+interface GraphError {
+  message?: string;
+  type?: string;
+  code?: number;
+  error_subcode?: number;
+  error_data?: { details?: string };
+  title?: string;
+}
+
+interface CloudMedia {
+  id: string;
+  mime_type?: string;
+  caption?: string;
+  filename?: string;
+  voice?: boolean;
+  animated?: boolean;
+}
+
+export interface CloudMessage {
+  from: string;
+  id: string;
+  timestamp: string;
+  type: string;
+  text?: { body: string };
+  image?: CloudMedia;
+  document?: CloudMedia;
+  audio?: CloudMedia;
+  video?: CloudMedia;
+  sticker?: CloudMedia;
+  location?: { latitude: number; longitude: number; name?: string; address?: string };
+  contacts?: Array<{ name?: { formatted_name?: string }; phones?: Array<{ phone?: string; wa_id?: string }> }>;
+  interactive?: { type: string; button_reply?: { id: string; title: string }; list_reply?: { id: string; title: string; description?: string } };
+  button?: { payload?: string; text?: string };
+  reaction?: { message_id: string; emoji?: string };
+  context?: { from?: string; id?: string };
+  errors?: GraphError[];
+}
+
+interface CloudStatus {
+  id: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed' | string;
+  recipient_id?: string;
+  errors?: GraphError[];
+}
+
+interface ChangeValue {
+  messaging_product?: string;
+  metadata?: { phone_number_id?: string };
+  contacts?: Array<{ wa_id: string; profile?: { name?: string } }>;
+  messages?: CloudMessage[];
+  statuses?: CloudStatus[];
+}
+
+/**
+ * WhatsApp Business Cloud API through the Graph API with plain fetch: a signed webhook in, /messages out.
+ * Free-form replies go only within 24 h of the customer's last message; after that the operator is told to
+ * send an approved template (/wa_template), which this adapter sends from the message's meta.
+ */
+export class WhatsAppCloudChannel implements Channel {
+  readonly kind = 'whatsapp' as const;
+  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  private readonly status: WhatsAppStatus;
+  private sink?: ChannelSink;
+  private unregisterFiles?: () => void;
+
+  constructor(private readonly options: WhatsAppCloudChannelOptions) {
+    this.status = new WhatsAppStatus('WhatsApp (Cloud API)', options.logger);
+  }
+
+  state(): ChannelState {
+    return this.status.get();
+  }
+
+  async start(sink: ChannelSink): Promise<void> {
+    this.sink = sink;
+    this.status.attach(sink);
+    this.unregisterFiles = registerAttachmentSource(REF_PREFIX, (ref) => this.downloadMedia(ref.slice(REF_PREFIX.length + 1)));
+    // Webhooks need no connection of ours; 'down' comes from the Graph API being unreachable.
+    this.status.set('up');
+  }
+
+  async stop(): Promise<void> {
+    this.unregisterFiles?.();
+    this.status.set('stopped');
+  }
+
+  rateLimits(externalChatId: string): RateBucket[] {
+    return [{ key: `whatsapp-cloud:${externalChatId}`, capacity: PAIR_BURST, refillPerSecond: PAIR_PER_SECOND }];
+  }
+
+  async registerRoutes(app: FastifyInstance): Promise<void> {
+    await app.register(async (scoped) => {
+      // The signature covers the raw bytes, so this route (only this one: the plugin is encapsulated) keeps them.
+      scoped.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+      scoped.get('/webhooks/whatsapp', (request, reply) => this.verifyHandshake(request, reply));
+      scoped.post('/webhooks/whatsapp', (request, reply) => this.receiveWebhook(request, reply));
+    });
+  }
+
+  private async verifyHandshake(request: FastifyRequest, reply: FastifyReply) {
+    const query = request.query as Record<string, string | undefined>;
+    if (query['hub.mode'] === 'subscribe' && sameText(query['hub.verify_token'], this.options.verifyToken) && query['hub.challenge']) {
+      return reply.type('text/plain').send(query['hub.challenge']);
+    }
+    this.options.logger.warn('WhatsApp webhook verification with a wrong verify token rejected');
+    return reply.code(403).type('text/plain').send('forbidden');
+  }
+
+  private async receiveWebhook(request: FastifyRequest, reply: FastifyReply) {
+    const raw = request.body;
+    if (!Buffer.isBuffer(raw) || !validSignature(raw, request.headers['x-hub-signature-256'], this.options.appSecret)) {
+      this.options.logger.warn('WhatsApp webhook with a missing or wrong X-Hub-Signature-256 rejected');
+      return reply.code(403).type('text/plain').send('forbidden');
+    }
+    let payload: { object?: string; entry?: Array<{ changes?: Array<{ field?: string; value?: ChangeValue }> }> };
+    try {
+      payload = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return reply.code(400).type('text/plain').send('bad json');
+    }
+    if (payload.object !== 'whatsapp_business_account') return reply.type('text/plain').send('OK');
+    if (!this.sink) return reply.code(503).type('text/plain').send('not started');
+    try {
+      for (const entry of payload.entry ?? []) {
+        for (const change of entry.changes ?? []) {
+          if (change.field === 'messages' && change.value) await this.handleChange(change.value);
+        }
+      }
+    } catch (error) {
+      // Meta redelivers a webhook that was not answered 200; the inbox drops what it already stored.
+      this.options.logger.error({ err: error }, 'WhatsApp webhook event could not be handled');
+      return reply.code(500).type('text/plain').send('retry');
+    }
+    return reply.type('text/plain').send('OK');
+  }
+
+  private async handleChange(value: ChangeValue): Promise<void> {
+    const sink = this.sink!;
+    // One Meta app may serve several business numbers: only ours concern this gateway.
+    if (value.metadata?.phone_number_id && value.metadata.phone_number_id !== this.options.phoneNumberId) return;
+    for (const message of value.messages ?? []) {
+      const name = value.contacts?.find((c) => c.wa_id === message.from)?.profile?.name;
+      await sink.inbound(normalizeCloudMessage(message, name));
+    }
+    for (const status of value.statuses ?? []) {
+      if (status.status === 'delivered' || status.status === 'read') await sink.deliveryStatus?.('whatsapp', status.id, status.status);
+      else if (status.status === 'failed') await sink.deliveryStatus?.('whatsapp', status.id, 'failed', describeFailure(status.errors?.[0]));
+    }
+  }
+
+  async send(externalChatId: string, message: OutboundMessage): Promise<SendResult> {
+    const template = templateOf(message);
+    if (template) {
+      const id = await this.postMessage({ to: externalChatId, type: 'template', template: { name: template.name, language: { code: template.language } } });
+      return { externalMessageId: id };
+    }
+    const lastAt = await lastCustomerMessageAt(externalChatId);
+    const age = lastAt ? (this.options.now?.() ?? new Date()).getTime() - lastAt.getTime() : Infinity;
+    if (age > WHATSAPP_WINDOW_MS) throw DeliveryError.permanent(OUTSIDE_WHATSAPP_WINDOW);
+
+    const context = message.replyToExternalId ? { context: { message_id: message.replyToExternalId } } : {};
+    const lines = [message.text];
+    let lastId: string | undefined;
+    for (const attachment of message.attachments) {
+      if (attachment.kind === 'location' && attachment.location) {
+        lastId = await this.postMessage({ to: externalChatId, type: 'location', location: { latitude: attachment.location.latitude, longitude: attachment.location.longitude } });
+      } else if (attachment.kind === 'contact' && attachment.contact) {
+        lines.push([attachment.contact.name, attachment.contact.phone].filter(Boolean).join(': '));
+      } else {
+        lastId = await this.sendMedia(externalChatId, attachment);
+      }
+    }
+    const text = lines.filter(Boolean).join('\n');
+    for (const piece of text ? splitText(text, TEXT_LIMIT) : []) {
+      lastId = await this.postMessage({ to: externalChatId, type: 'text', text: { body: piece, preview_url: false }, ...context });
+    }
+    if (lastId === undefined) throw DeliveryError.permanent('nothing to send: the message has neither text nor attachments');
+    return { externalMessageId: lastId };
+  }
+
+  /** Uploads the bytes to /{phone-number-id}/media, then sends a message that names the media id. */
+  private async sendMedia(to: string, attachment: Attachment): Promise<string> {
+    if (!attachment.dataBase64) throw DeliveryError.permanent(`the ${attachment.kind} has no bytes to send to WhatsApp`);
+    const mimeType = attachment.mimeType ?? 'application/octet-stream';
+    const form = new FormData();
+    form.append('messaging_product', 'whatsapp');
+    form.append('type', mimeType);
+    form.append('file', new Blob([Buffer.from(attachment.dataBase64, 'base64')], { type: mimeType }), attachment.fileName ?? `${attachment.kind}.bin`);
+    const uploaded = await this.graphCall<{ id?: string }>(`${this.options.phoneNumberId}/media`, form);
+    if (!uploaded.id) throw DeliveryError.transient('WhatsApp media upload gave no media id');
+    const type = ({ photo: 'image', video: 'video', video_note: 'video', audio: 'audio', voice: 'audio', sticker: 'sticker' } as Record<string, string>)[attachment.kind] ?? 'document';
+    const media: Record<string, string> = { id: uploaded.id };
+    if (type === 'document' && attachment.fileName) media.filename = attachment.fileName;
+    return this.postMessage({ to, type, [type]: media });
+  }
+
+  private async postMessage(body: Record<string, unknown>): Promise<string> {
+    const answer = await this.graphCall<{ messages?: Array<{ id: string }> }>(`${this.options.phoneNumberId}/messages`, JSON.stringify({ messaging_product: 'whatsapp', recipient_type: 'individual', ...body }));
+    const id = answer.messages?.[0]?.id;
+    if (!id) throw DeliveryError.transient('WhatsApp accepted the message but gave no message id');
+    return id;
+  }
+
+  /** One Graph API call; its errors become outbox outcomes. */
+  private async graphCall<T>(path: string, body: string | FormData): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.options.graphApiBaseUrl}/${path}`, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Bearer ${this.options.token}`, ...(typeof body === 'string' ? { 'content-type': 'application/json' } : {}) },
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      const detail = `WhatsApp Cloud API unreachable: ${(error as Error).message}`;
+      this.status.set('down', detail);
+      throw DeliveryError.transient(detail);
+    }
+    const answer = (await response.json().catch(() => ({}))) as T & { error?: GraphError };
+    if (response.status >= 500) this.status.set('down', `WhatsApp Cloud API answered HTTP ${response.status}`);
+    else this.status.set('up');
+    if (response.ok && !answer.error) return answer;
+    throw cloudDeliveryError(response.status, answer.error, response.headers.get('retry-after'));
+  }
+
+  /** Inbound media: GET /{media-id} gives a short-lived URL, fetched with the same bearer token. */
+  private async downloadMedia(mediaId: string): Promise<{ data: Buffer; mimeType?: string }> {
+    const headers = { authorization: `Bearer ${this.options.token}` };
+    const info = await fetch(`${this.options.graphApiBaseUrl}/${encodeURIComponent(mediaId)}`, { headers, signal: AbortSignal.timeout(30_000) });
+    if (!info.ok) throw new Error(`WhatsApp media lookup answered HTTP ${info.status}`);
+    const { url, mime_type } = (await info.json()) as { url?: string; mime_type?: string };
+    if (!url) throw new Error('WhatsApp media lookup gave no URL');
+    const file = await fetch(url, { headers, signal: AbortSignal.timeout(60_000) });
+    if (!file.ok) throw new Error(`WhatsApp media download answered HTTP ${file.status}`);
+    return { data: Buffer.from(await file.arrayBuffer()), mimeType: mime_type ?? file.headers.get('content-type') ?? undefined };
+  }
+}
+
+/** Graph errors of the Cloud API, mapped onto what the outbox should do. */
+export function cloudDeliveryError(httpStatus: number, error: GraphError | undefined, retryAfterHeader?: string | null): DeliveryError {
+  const code = error?.code;
+  const detail = `${error?.error_data?.details ?? error?.message ?? `HTTP ${httpStatus}`}${code !== undefined ? ` [${code}]` : ''}`;
+  const header = Number(retryAfterHeader);
+  const hinted = retryAfterHeader && Number.isFinite(header) && header > 0 ? header : undefined;
+  if (code === 131056) return DeliveryError.retryAfter(hinted ?? PAIR_RATE_RETRY_SECONDS, `WhatsApp: too many messages to this customer in a short time: ${detail}`);
+  if (httpStatus === 429 || code === 130429 || code === 80007 || code === 4) return DeliveryError.retryAfter(hinted ?? THROUGHPUT_RETRY_SECONDS, `WhatsApp rate limit: ${detail}`);
+  if (code === 131047) return DeliveryError.permanent(OUTSIDE_WHATSAPP_WINDOW);
+  if (code === 131026) return DeliveryError.permanent(`WhatsApp could not deliver to this number (not on WhatsApp, or an old app version): ${detail}`);
+  if (httpStatus >= 500 || code === 1 || code === 2 || code === 131000 || code === 131016) return DeliveryError.transient(`WhatsApp error: ${detail}`);
+  if (httpStatus >= 400) return DeliveryError.permanent(`WhatsApp rejected the message: ${detail}`);
+  return DeliveryError.transient(`WhatsApp error: ${detail}`);
+}
+
+/** The reason of a `failed` status webhook, worded for operators. */
+function describeFailure(error: GraphError | undefined): string {
+  if (!error) return 'WhatsApp reported the message as failed';
+  if (error.code === 131047) return OUTSIDE_WHATSAPP_WINDOW;
+  return cloudDeliveryError(400, error).message;
+}
+
+export function normalizeCloudMessage(message: CloudMessage, name?: string): InboundMessage {
+  const attachments: Attachment[] = [];
+  const text: string[] = [];
+  const meta: Array<{ name: string; value: string }> = [];
+  const media = (kind: Attachment['kind'], item: CloudMedia | undefined) => {
+    if (!item) return;
+    attachments.push({ kind, ref: `${REF_PREFIX}:${item.id}`, mimeType: item.mime_type, fileName: item.filename });
+    if (item.caption) text.push(item.caption);
+  };
+  switch (message.type) {
+    case 'text':
+      text.push(message.text?.body ?? '');
+      break;
+    case 'image':
+      media('photo', message.image);
+      break;
+    case 'document':
+      media('document', message.document);
+      break;
+    case 'audio':
+      media(message.audio?.voice ? 'voice' : 'audio', message.audio);
+      break;
+    case 'voice':
+      media('voice', (message as CloudMessage & { voice?: CloudMedia }).voice);
+      break;
+    case 'video':
+      media('video', message.video);
+      break;
+    case 'sticker':
+      media('sticker', message.sticker);
+      break;
+    case 'location':
+      if (message.location) {
+        attachments.push({ kind: 'location', location: { latitude: message.location.latitude, longitude: message.location.longitude } });
+        const place = [message.location.name, message.location.address].filter(Boolean).join(', ');
+        if (place) text.push(place);
+      }
+      break;
+    case 'contacts':
+      for (const contact of message.contacts ?? []) {
+        attachments.push({ kind: 'contact', contact: { name: contact.name?.formatted_name ?? '', phone: contact.phones?.[0]?.phone ?? contact.phones?.[0]?.wa_id } });
+      }
+      break;
+    case 'interactive': {
+      const choice = message.interactive?.button_reply ?? message.interactive?.list_reply;
+      if (choice) {
+        text.push(choice.title);
+        meta.push({ name: 'buttonId', value: choice.id });
+      }
+      break;
+    }
+    case 'button':
+      // A quick-reply button of a template message.
+      text.push(message.button?.text ?? message.button?.payload ?? '');
+      if (message.button?.payload) meta.push({ name: 'buttonId', value: message.button.payload });
+      break;
+    case 'reaction':
+      text.push(message.reaction?.emoji ? `[reaction ${message.reaction.emoji}]` : '[reaction removed]');
+      break;
+    default:
+      text.push(`[${message.type} message: not supported by the WhatsApp Cloud API]`);
+  }
+  return {
+    channel: 'whatsapp',
+    externalChatId: message.from,
+    externalMessageId: message.id,
+    profile: { name, phone: `+${message.from}` },
+    text: text.filter(Boolean).join('\n'),
+    attachments,
+    replyToExternalId: message.context?.id,
+    sentAt: new Date(Number(message.timestamp) * 1000 || Date.now()),
+    meta: meta.length ? meta : undefined,
+  };
+}
+
+function validSignature(raw: Buffer, header: string | string[] | undefined, appSecret: string): boolean {
+  const match = typeof header === 'string' ? /^sha256=([0-9a-f]{64})$/i.exec(header) : null;
+  if (!match) return false;
+  const expected = createHmac('sha256', appSecret).update(raw).digest();
+  return timingSafeEqual(Buffer.from(match[1]!, 'hex'), expected);
+}
+
+function sameText(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,344 @@
+import wweb from 'whatsapp-web.js';
+import QRCode from 'qrcode';
+import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
+import type { Logger } from '../src/logger.js';
+import { MessageModel } from '../src/db/models/index.js';
+import { registerAttachmentSource } from '../src/attachments.js';
+import { requestConsole } from '../src/console/actions.js';
+import { backoffDelay } from '../src/outbox/backoff.js';
+import { DeliveryError } from '../src/outbox/errors.js';
+import { splitText } from '../src/util/split-text.js';
+import { templateOf, WhatsAppStatus } from './whatsapp-shared.js';
+import { MongoSessionStore } from './whatsapp-session-store.js';
+
+const { Client, RemoteAuth, MessageMedia } = wweb;
+
+const TEXT_LIMIT = 4096;
+const REF_PREFIX = 'wweb';
+/** Media up to this size travels inline with the message; bigger files are fetched from the phone when needed. */
+const INLINE_MEDIA_BYTES = 5 * 1024 * 1024;
+/** An ack can overtake the outbox recording the id of the message it is about; it is retried this often. */
+const ACK_RETRIES = 5;
+const ACK_RETRY_MS = 1000;
+
+/** The media object whatsapp-web.js reads and returns (MessageMedia). */
+export interface WhatsAppMediaLike {
+  mimetype: string;
+  data: string;
+  filename?: string | null;
+  filesize?: number | null;
+}
+
+/** The part of a whatsapp-web.js Message this adapter reads. */
+export interface WhatsAppMessageLike {
+  id: { _serialized: string };
+  from: string;
+  fromMe: boolean;
+  body: string;
+  type: string;
+  timestamp: number;
+  hasMedia: boolean;
+  hasQuotedMsg?: boolean;
+  isStatus?: boolean;
+  location?: { latitude: string | number; longitude: string | number; name?: string; address?: string; description?: string };
+  vCards?: string[];
+  selectedButtonId?: string;
+  selectedRowId?: string;
+  downloadMedia(): Promise<WhatsAppMediaLike | undefined>;
+  getContact(): Promise<{ pushname?: string; name?: string; number?: string }>;
+  getQuotedMessage?(): Promise<{ id: { _serialized: string } } | undefined>;
+}
+
+/**
+ * The part of the whatsapp-web.js Client this adapter uses: the seam tests replace (with an EventEmitter
+ * speaking the same events) since nothing here can reach WhatsApp.
+ * Events: qr (qr string), ready, authenticated, auth_failure (message), disconnected (reason),
+ * message (WhatsAppMessageLike), message_ack (message with id, ack number).
+ */
+export interface WhatsAppClientLike {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  initialize(): Promise<void>;
+  destroy(): Promise<void>;
+  sendMessage(chatId: string, content: string | WhatsAppMediaLike, options?: { caption?: string; quotedMessageId?: string; sendAudioAsVoice?: boolean; sendMediaAsDocument?: boolean; sendMediaAsSticker?: boolean }): Promise<{ id: { _serialized: string } }>;
+  getMessageById(messageId: string): Promise<WhatsAppMessageLike | undefined>;
+}
+
+export interface WhatsAppWebChannelOptions {
+  chromiumPath: string;
+  /** Where RemoteAuth unpacks the browser profile while running; the session itself is kept in MongoDB. */
+  dataDir: string;
+  logger: Logger;
+  /** Replaces the whatsapp-web.js Client (tests); by default a real Client with RemoteAuth on MongoDB. */
+  createClient?: () => WhatsAppClientLike;
+  /** Reconnect backoff: first wait up to baseMs, doubling up to capMs. */
+  reconnect?: { baseMs: number; capMs: number };
+}
+
+/**
+ * WhatsApp through whatsapp-web.js: a headless Chromium running WhatsApp Web, linked to the business phone by a
+ * QR code that is posted to the operators. The login survives restarts (RemoteAuth on MongoDB). A lost
+ * connection is reported to the operators once and retried with backoff, with a fresh Client each time.
+ */
+export class WhatsAppWebChannel implements Channel {
+  readonly kind = 'whatsapp' as const;
+  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  private readonly status: WhatsAppStatus;
+  private readonly createClient: () => WhatsAppClientLike;
+  private sink?: ChannelSink;
+  private client?: WhatsAppClientLike;
+  private stopped = true;
+  private failures = 0;
+  private reconnectTimer?: NodeJS.Timeout;
+  private readonly recentlySent = new Set<string>();
+  private unregisterFiles?: () => void;
+
+  constructor(private readonly options: WhatsAppWebChannelOptions) {
+    this.status = new WhatsAppStatus('WhatsApp Web', options.logger);
+    this.createClient = options.createClient ?? (() => defaultClient(options));
+  }
+
+  state(): ChannelState {
+    return this.status.get();
+  }
+
+  async start(sink: ChannelSink): Promise<void> {
+    this.sink = sink;
+    this.status.attach(sink);
+    this.stopped = false;
+    this.status.set('starting');
+    this.unregisterFiles = registerAttachmentSource(REF_PREFIX, (ref) => this.loadMedia(ref.slice(REF_PREFIX.length + 1)));
+    // The browser takes a while to start and may wait for a QR scan: the gateway does not wait for it.
+    void this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.unregisterFiles?.();
+    const client = this.client;
+    this.client = undefined;
+    await client?.destroy().catch((error: unknown) => this.options.logger.warn({ err: error }, 'WhatsApp Web client did not close cleanly'));
+    this.status.set('stopped');
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    let client: WhatsAppClientLike;
+    try {
+      client = this.createClient();
+    } catch (error) {
+      this.scheduleReconnect(`could not create the WhatsApp Web client: ${(error as Error).message}`);
+      return;
+    }
+    this.client = client;
+    this.listen(client);
+    try {
+      await client.initialize();
+    } catch (error) {
+      this.lost(client, `could not start WhatsApp Web: ${(error as Error).message}`);
+    }
+  }
+
+  private listen(client: WhatsAppClientLike): void {
+    const log = this.options.logger;
+    const current = () => client === this.client && !this.stopped;
+    client.on('qr', (qr: string) => {
+      if (current()) void this.postQr(qr);
+    });
+    client.on('ready', () => {
+      if (!current()) return;
+      this.failures = 0;
+      this.status.set('up');
+    });
+    client.on('auth_failure', (message: string) => this.lost(client, `login failed: ${message}`));
+    client.on('disconnected', (reason: string) => this.lost(client, `disconnected (${reason})`));
+    client.on('message', (message: WhatsAppMessageLike) => {
+      if (!current()) return;
+      this.receive(message).catch((error) => log.error({ err: error, messageId: message.id?._serialized }, 'WhatsApp message could not be stored'));
+    });
+    client.on('message_ack', (message: { id: { _serialized: string } }, ack: number) => {
+      if (!current()) return;
+      this.ack(message.id._serialized, ack).catch((error) => log.error({ err: error }, 'WhatsApp ack could not be recorded'));
+    });
+  }
+
+  /** A client that failed or lost its connection is thrown away; a new one is made after a backoff. */
+  private lost(client: WhatsAppClientLike, detail: string): void {
+    if (client !== this.client || this.stopped) return;
+    this.client = undefined;
+    client.destroy().catch(() => undefined);
+    this.scheduleReconnect(detail);
+  }
+
+  private scheduleReconnect(detail: string): void {
+    this.status.set('down', detail);
+    this.failures += 1;
+    const wait = backoffDelay(this.failures, { baseMs: this.options.reconnect?.baseMs ?? 5000, capMs: this.options.reconnect?.capMs ?? 5 * 60_000 });
+    this.options.logger.info({ detail, wait }, 'WhatsApp Web reconnects after a pause');
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), wait);
+  }
+
+  private async postQr(qr: string): Promise<void> {
+    try {
+      const png = await QRCode.toBuffer(qr, { type: 'png', width: 512, margin: 2, errorCorrectionLevel: 'M' });
+      await requestConsole({
+        action: 'notice',
+        text: '📱 WhatsApp Web needs to be linked: on the business phone open WhatsApp → Linked devices → Link a device, and scan this code. It expires within a minute; a fresh one follows until the phone is linked.',
+        file: { fileName: 'whatsapp-login.png', mimeType: 'image/png', dataBase64: png.toString('base64') },
+      });
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'could not post the WhatsApp login QR code to the operators');
+    }
+  }
+
+  private async receive(message: WhatsAppMessageLike): Promise<void> {
+    if (message.fromMe || message.isStatus || !isPersonalChat(message.from)) return;
+    const normalized = normalizeWebMessage(message);
+    const [contact, replyTo, media] = await Promise.all([
+      message.getContact().catch(() => undefined),
+      message.hasQuotedMsg ? message.getQuotedMessage?.().catch(() => undefined) : undefined,
+      message.hasMedia ? this.mediaOf(message) : undefined,
+    ]);
+    const name = contact?.pushname || contact?.name;
+    if (name) normalized.profile.name = name;
+    if (contact?.number) normalized.profile.phone = `+${contact.number}`;
+    if (replyTo) normalized.replyToExternalId = replyTo.id._serialized;
+    if (media) normalized.attachments.unshift(media);
+    await this.sink!.inbound(normalized);
+  }
+
+  /** Small media inline; big media by reference, fetched from the phone when the console needs the bytes. */
+  private async mediaOf(message: WhatsAppMessageLike): Promise<Attachment> {
+    const kind = MEDIA_KINDS[message.type] ?? 'document';
+    let media: WhatsAppMediaLike | undefined;
+    try {
+      media = await message.downloadMedia();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'WhatsApp media could not be downloaded now; keeping a reference');
+    }
+    if (!media) return { kind, ref: `${REF_PREFIX}:${message.id._serialized}` };
+    const size = media.filesize ?? Math.floor((media.data.length * 3) / 4);
+    const attachment: Attachment = { kind, mimeType: media.mimetype, fileName: media.filename ?? undefined, size };
+    return size <= INLINE_MEDIA_BYTES ? { ...attachment, dataBase64: media.data } : { ...attachment, ref: `${REF_PREFIX}:${message.id._serialized}` };
+  }
+
+  private async loadMedia(messageId: string): Promise<{ data: Buffer; mimeType?: string; fileName?: string }> {
+    if (!this.client) throw new Error('WhatsApp Web is not connected: the file can be fetched once it is back');
+    const message = await this.client.getMessageById(messageId);
+    const media = await message?.downloadMedia();
+    if (!media) throw new Error('WhatsApp no longer has this file');
+    return { data: Buffer.from(media.data, 'base64'), mimeType: media.mimetype, fileName: media.filename ?? undefined };
+  }
+
+  /** Acks: -1 error, 0 pending, 1 server (the outbox already recorded "sent"), 2 device, 3 read, 4 played. */
+  private async ack(externalId: string, ack: number, attempt = 1): Promise<void> {
+    const status = ack === -1 ? 'failed' : ack === 2 ? 'delivered' : ack >= 3 ? 'read' : undefined;
+    if (!status) return;
+    const known = await MessageModel.exists({ channel: 'whatsapp', externalId, direction: 'out' });
+    if (!known) {
+      if (this.recentlySent.has(externalId) && attempt < ACK_RETRIES) setTimeout(() => void this.ack(externalId, ack, attempt + 1).catch(() => undefined), ACK_RETRY_MS);
+      return;
+    }
+    await this.sink?.deliveryStatus?.('whatsapp', externalId, status, status === 'failed' ? 'WhatsApp reported an error sending this message' : undefined);
+  }
+
+  async send(externalChatId: string, message: OutboundMessage): Promise<SendResult> {
+    if (templateOf(message)) throw DeliveryError.permanent('WhatsApp template messages need the Business Cloud API; this gateway runs WhatsApp Web');
+    const client = this.client;
+    if (!client || this.status.get() !== 'up') throw DeliveryError.transient('WhatsApp Web is not connected');
+    const lines = [message.text];
+    let lastId: string | undefined;
+    const quoted = message.replyToExternalId ? { quotedMessageId: message.replyToExternalId } : {};
+    for (const attachment of message.attachments) {
+      if (attachment.kind === 'location' && attachment.location) {
+        lines.push(`📍 https://maps.google.com/?q=${attachment.location.latitude},${attachment.location.longitude}`);
+      } else if (attachment.kind === 'contact' && attachment.contact) {
+        lines.push([attachment.contact.name, attachment.contact.phone].filter(Boolean).join(': '));
+      } else {
+        if (!attachment.dataBase64) throw DeliveryError.permanent(`the ${attachment.kind} has no bytes to send to WhatsApp`);
+        const media = new MessageMedia(attachment.mimeType ?? 'application/octet-stream', attachment.dataBase64, attachment.fileName ?? null);
+        lastId = await this.call(() =>
+          client.sendMessage(externalChatId, media, {
+            ...quoted,
+            sendAudioAsVoice: attachment.kind === 'voice',
+            sendMediaAsDocument: attachment.kind === 'document',
+            sendMediaAsSticker: attachment.kind === 'sticker',
+          }),
+        );
+      }
+    }
+    const text = lines.filter(Boolean).join('\n');
+    for (const piece of text ? splitText(text, TEXT_LIMIT) : []) {
+      lastId = await this.call(() => client.sendMessage(externalChatId, piece, quoted));
+    }
+    if (lastId === undefined) throw DeliveryError.permanent('nothing to send: the message has neither text nor attachments');
+    return { externalMessageId: lastId };
+  }
+
+  private async call(send: () => Promise<{ id: { _serialized: string } }>): Promise<string> {
+    try {
+      const sent = await send();
+      const id = sent.id._serialized;
+      this.recentlySent.add(id);
+      if (this.recentlySent.size > 1000) this.recentlySent.delete(this.recentlySent.values().next().value!);
+      return id;
+    } catch (error) {
+      // The browser page is the only thing that fails here (closed, navigating): worth another try later.
+      throw DeliveryError.transient(`WhatsApp Web could not send: ${(error as Error).message}`);
+    }
+  }
+}
+
+const MEDIA_KINDS: Record<string, Attachment['kind']> = { image: 'photo', video: 'video', audio: 'audio', ptt: 'voice', document: 'document', sticker: 'sticker' };
+
+/** One-to-one chats only: groups, status updates, broadcasts and channels are not customer conversations. */
+function isPersonalChat(jid: string): boolean {
+  return /@(c\.us|lid)$/.test(jid);
+}
+
+/** The message without the parts that need the client (contact, quoted message, media bytes). */
+export function normalizeWebMessage(message: WhatsAppMessageLike): InboundMessage {
+  const attachments: Attachment[] = [];
+  const meta: Array<{ name: string; value: string }> = [];
+  let text = message.body ?? '';
+  if (message.type === 'location' && message.location) {
+    attachments.push({ kind: 'location', location: { latitude: Number(message.location.latitude), longitude: Number(message.location.longitude) } });
+    text = [message.location.name, message.location.address, message.location.description].filter(Boolean).join('\n');
+  } else if (message.type === 'vcard' || message.type === 'multi_vcard') {
+    for (const card of message.vCards ?? []) attachments.push({ kind: 'contact', contact: parseVCard(card) });
+    text = '';
+  } else if (message.type === 'buttons_response' || message.type === 'list_response' || message.type === 'template_button_reply') {
+    const id = message.selectedButtonId ?? message.selectedRowId;
+    if (id) meta.push({ name: 'buttonId', value: id });
+  } else if (!['chat', ...Object.keys(MEDIA_KINDS)].includes(message.type)) {
+    text = text || `[${message.type} message: not supported]`;
+  }
+  return {
+    channel: 'whatsapp',
+    externalChatId: message.from,
+    externalMessageId: message.id._serialized,
+    profile: {},
+    text,
+    attachments,
+    sentAt: new Date(message.timestamp ? message.timestamp * 1000 : Date.now()),
+    meta: meta.length ? meta : undefined,
+  };
+}
+
+function parseVCard(card: string): { name: string; phone?: string } {
+  const line = (key: string) => card.split(/\r?\n/).find((l) => l.toUpperCase().startsWith(key));
+  const name = line('FN')?.replace(/^FN[^:]*:/i, '').trim() ?? '';
+  const phone = line('TEL')?.replace(/^TEL[^:]*:/i, '').trim();
+  return { name, phone: phone || undefined };
+}
+
+/** A real Client: Debian's Chromium, no sandbox (containers), the login kept in MongoDB by RemoteAuth. */
+function defaultClient(options: WhatsAppWebChannelOptions): WhatsAppClientLike {
+  return new Client({
+    authStrategy: new RemoteAuth({ store: new MongoSessionStore(options.dataDir), dataPath: options.dataDir, backupSyncIntervalMs: 5 * 60_000 }),
+    puppeteer: { executablePath: options.chromiumPath, headless: true, args: ['--no-sandbox', '--disable-setuid-sandbox', '--disable-dev-shm-usage'] },
+    // After this many unscanned codes the client gives up ("disconnected"); the channel backs off and tries again.
+    qrMaxRetries: 5,
+  });
+}

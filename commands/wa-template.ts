@@ -1,0 +1,45 @@
+import { CustomerModel } from '../src/db/models/index.js';
+import { OperatorActionError, replyToCustomer } from '../src/conversations/operator-actions.js';
+import { TEMPLATE_LANGUAGE_META, TEMPLATE_META } from '../channels/whatsapp-shared.js';
+import { conversationOf } from './arguments.js';
+import { UsageError, type Command } from './command.js';
+
+/** Meta's rules: template names are lowercase letters, digits and underscores; languages like en, en_US, pt_BR. */
+const TEMPLATE_NAME = /^[a-z0-9_]{1,512}$/;
+const LANGUAGE = /^[a-z]{2,3}(_[A-Z]{2})?$/;
+const DEFAULT_LANGUAGE = 'en_US';
+
+/**
+ * Sends an approved WhatsApp template, the only kind of message WhatsApp allows more than 24 hours after the
+ * customer last wrote. The reply is stored like any other and carries the template in its meta; the Cloud
+ * API adapter turns that into a `type: template` send.
+ */
+export const waTemplate: Command = {
+  name: 'wa_template',
+  description: 'Send an approved WhatsApp template (the only message allowed 24 h after the customer last wrote)',
+  usage: '/wa_template name [language, e.g. en_US]',
+  role: 'operator',
+  needsConversation: true,
+  async run(ctx) {
+    const conversation = conversationOf(ctx);
+    if (conversation.channel !== 'whatsapp') throw new OperatorActionError(`Chat #${conversation.number} is on ${conversation.channel}; WhatsApp templates are for WhatsApp chats only.`);
+    if (!ctx.config.whatsappCloud) throw new OperatorActionError('Template messages need the WhatsApp Business Cloud API; this gateway runs WhatsApp Web, which has no templates.');
+    const [name, language, ...rest] = ctx.args.split(/\s+/).filter(Boolean);
+    if (!name) throw new UsageError('Name the template as it is approved in WhatsApp Manager, e.g. /wa_template order_update en_US.');
+    if (rest.length > 0) throw new UsageError('Templates with variables are not supported yet: give only the name and the language.');
+    if (!TEMPLATE_NAME.test(name)) throw new UsageError(`"${name}" is not a WhatsApp template name (lowercase letters, digits and _).`);
+    if (language !== undefined && !LANGUAGE.test(language)) throw new UsageError(`"${language}" is not a template language code like en, en_US or pt_BR.`);
+    const customer = await CustomerModel.findById(conversation.customer);
+    const code = language ?? (customer?.language && LANGUAGE.test(customer.language) ? customer.language : DEFAULT_LANGUAGE);
+    await replyToCustomer({
+      conversation,
+      operator: ctx.operator,
+      text: `[WhatsApp template “${name}” (${code})]`,
+      meta: [
+        { name: TEMPLATE_META, value: name },
+        { name: TEMPLATE_LANGUAGE_META, value: code },
+      ],
+    });
+    await ctx.reply(`📤 Sending WhatsApp template “${name}” (${code}). If WhatsApp refuses it, the reason shows on the message.`);
+  },
+};
