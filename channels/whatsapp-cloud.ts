@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, RateBucket, SendResult } from '../src/domain.js';
+import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { registerAttachmentSource } from '../src/attachments.js';
 import { DeliveryError } from '../src/outbox/errors.js';
@@ -9,12 +9,10 @@ import { lastCustomerMessageAt, OUTSIDE_WHATSAPP_WINDOW, templateOf, WHATSAPP_WI
 
 const TEXT_LIMIT = 4096;
 /**
- * Meta's pair rate limit: about one message per 6 s to the same customer, in bursts of up to 45. Only a per-chat
- * bucket: a 429 blocks every bucket of the item, and one customer's pair limit must not hold up the others.
+ * Meta's rate-limit errors rarely carry Retry-After; these waits follow its docs. No token buckets of our own:
+ * the outbox sends one message at a time per chat, so a pause for one customer's pair limit (131056) holds up
+ * that chat only, and a throughput limit (130429, 80 msg/s) is far above what operators type.
  */
-const PAIR_BURST = 45;
-const PAIR_PER_SECOND = 1 / 6;
-/** Meta's rate-limit errors rarely carry Retry-After; these waits are what its docs suggest for each. */
 const THROUGHPUT_RETRY_SECONDS = 5;
 const PAIR_RATE_RETRY_SECONDS = 6;
 const REF_PREFIX = 'wacloud';
@@ -113,10 +111,6 @@ export class WhatsAppCloudChannel implements Channel {
   async stop(): Promise<void> {
     this.unregisterFiles?.();
     this.status.set('stopped');
-  }
-
-  rateLimits(externalChatId: string): RateBucket[] {
-    return [{ key: `whatsapp-cloud:${externalChatId}`, capacity: PAIR_BURST, refillPerSecond: PAIR_PER_SECOND }];
   }
 
   async registerRoutes(app: FastifyInstance): Promise<void> {
@@ -249,6 +243,7 @@ export class WhatsAppCloudChannel implements Channel {
     }
     const answer = (await response.json().catch(() => ({}))) as T & { error?: GraphError };
     if (response.status >= 500) this.status.set('down', `WhatsApp Cloud API answered HTTP ${response.status}`);
+    else if (response.status === 401 || answer.error?.code === 190) this.status.set('down', 'the access token (WHATSAPP_CLOUD_TOKEN) is invalid or expired');
     else this.status.set('up');
     if (response.ok && !answer.error) return answer;
     throw cloudDeliveryError(response.status, answer.error, response.headers.get('retry-after'));
@@ -276,6 +271,8 @@ export function cloudDeliveryError(httpStatus: number, error: GraphError | undef
   if (code === 131056) return DeliveryError.retryAfter(hinted ?? PAIR_RATE_RETRY_SECONDS, `WhatsApp: too many messages to this customer in a short time: ${detail}`);
   if (httpStatus === 429 || code === 130429 || code === 80007 || code === 4) return DeliveryError.retryAfter(hinted ?? THROUGHPUT_RETRY_SECONDS, `WhatsApp rate limit: ${detail}`);
   if (code === 131047) return DeliveryError.permanent(OUTSIDE_WHATSAPP_WINDOW);
+  // A bad token fails every send alike; retried, so replies go out once an administrator renews it.
+  if (httpStatus === 401 || code === 190) return DeliveryError.transient(`WhatsApp refused the access token: ${detail}`);
   if (code === 131026) return DeliveryError.permanent(`WhatsApp could not deliver to this number (not on WhatsApp, or an old app version): ${detail}`);
   if (httpStatus >= 500 || code === 1 || code === 2 || code === 131000 || code === 131016) return DeliveryError.transient(`WhatsApp error: ${detail}`);
   if (httpStatus >= 400) return DeliveryError.permanent(`WhatsApp rejected the message: ${detail}`);

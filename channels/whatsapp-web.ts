@@ -90,6 +90,7 @@ export class WhatsAppWebChannel implements Channel {
   private failures = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private readonly recentlySent = new Set<string>();
+  private inboundQueue: Promise<void> = Promise.resolve();
   private unregisterFiles?: () => void;
 
   constructor(private readonly options: WhatsAppWebChannelOptions) {
@@ -151,10 +152,15 @@ export class WhatsAppWebChannel implements Channel {
       this.status.set('up');
     });
     client.on('auth_failure', (message: string) => this.lost(client, `login failed: ${message}`));
-    client.on('disconnected', (reason: string) => this.lost(client, `disconnected (${reason})`));
+    // An EventEmitter 'error' without a listener would throw and take the gateway down with it.
+    client.on('error', (error: Error) => this.lost(client, `WhatsApp Web failed: ${error?.message ?? error}`));
+    client.on('disconnected', (reason: string) => this.lost(client, /qr ?code/i.test(String(reason)) ? 'the login QR code was not scanned' : `disconnected (${reason})`));
     client.on('message', (message: WhatsAppMessageLike) => {
       if (!current()) return;
-      this.receive(message).catch((error) => log.error({ err: error, messageId: message.id?._serialized }, 'WhatsApp message could not be stored'));
+      // One at a time, in the order WhatsApp gave them: fetching media must not let a later text overtake a photo.
+      this.inboundQueue = this.inboundQueue
+        .then(() => this.receive(message))
+        .catch((error) => log.error({ err: error, messageId: message.id?._serialized }, 'WhatsApp message could not be stored'));
     });
     client.on('message_ack', (message: { id: { _serialized: string } }, ack: number) => {
       if (!current()) return;
@@ -173,7 +179,10 @@ export class WhatsAppWebChannel implements Channel {
   private scheduleReconnect(detail: string): void {
     this.status.set('down', detail);
     this.failures += 1;
-    const wait = backoffDelay(this.failures, { baseMs: this.options.reconnect?.baseMs ?? 5000, capMs: this.options.reconnect?.capMs ?? 5 * 60_000 });
+    // Nobody scanning the QR codes is not an outage: back off much further, or the group fills with codes.
+    const unscanned = detail.includes('QR code was not scanned');
+    const capMs = (this.options.reconnect?.capMs ?? 5 * 60_000) * (unscanned ? 12 : 1);
+    const wait = backoffDelay(this.failures, { baseMs: this.options.reconnect?.baseMs ?? 5000, capMs });
     this.options.logger.info({ detail, wait }, 'WhatsApp Web reconnects after a pause');
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => void this.connect(), wait);
@@ -184,7 +193,7 @@ export class WhatsAppWebChannel implements Channel {
       const png = await QRCode.toBuffer(qr, { type: 'png', width: 512, margin: 2, errorCorrectionLevel: 'M' });
       await requestConsole({
         action: 'notice',
-        text: '📱 WhatsApp Web needs to be linked: on the business phone open WhatsApp → Linked devices → Link a device, and scan this code. It expires within a minute; a fresh one follows until the phone is linked.',
+        text: '📱 WhatsApp Web needs to be linked: on the business phone open WhatsApp → Linked devices → Link a device, and scan this code. It expires within a minute; a few fresh ones follow, and later tries post new codes less and less often.',
         file: { fileName: 'whatsapp-login.png', mimeType: 'image/png', dataBase64: png.toString('base64') },
       });
     } catch (error) {
@@ -193,7 +202,7 @@ export class WhatsAppWebChannel implements Channel {
   }
 
   private async receive(message: WhatsAppMessageLike): Promise<void> {
-    if (message.fromMe || message.isStatus || !isPersonalChat(message.from)) return;
+    if (message.fromMe || message.isStatus || !isPersonalChat(message.from) || NOT_CUSTOMER_CONTENT.has(message.type)) return;
     const normalized = normalizeWebMessage(message);
     const [contact, replyTo, media] = await Promise.all([
       message.getContact().catch(() => undefined),
@@ -237,7 +246,7 @@ export class WhatsAppWebChannel implements Channel {
     if (!status) return;
     const known = await MessageModel.exists({ channel: 'whatsapp', externalId, direction: 'out' });
     if (!known) {
-      if (this.recentlySent.has(externalId) && attempt < ACK_RETRIES) setTimeout(() => void this.ack(externalId, ack, attempt + 1).catch(() => undefined), ACK_RETRY_MS);
+      if (this.recentlySent.has(externalId) && attempt < ACK_RETRIES) setTimeout(() => void this.ack(externalId, ack, attempt + 1).catch(() => undefined), ACK_RETRY_MS).unref();
       return;
     }
     await this.sink?.deliveryStatus?.('whatsapp', externalId, status, status === 'failed' ? 'WhatsApp reported an error sending this message' : undefined);
@@ -290,6 +299,8 @@ export class WhatsAppWebChannel implements Channel {
   }
 }
 
+/** System entries WhatsApp puts in a chat (security code changed, deleted message, call log...): not customer messages. */
+const NOT_CUSTOMER_CONTENT = new Set(['e2e_notification', 'notification', 'notification_template', 'protocol', 'gp2', 'call_log', 'ciphertext', 'revoked', 'broadcast_notification', 'debug']);
 const MEDIA_KINDS: Record<string, Attachment['kind']> = { image: 'photo', video: 'video', audio: 'audio', ptt: 'voice', document: 'document', sticker: 'sticker' };
 
 /** One-to-one chats only: groups, status updates, broadcasts and channels are not customer conversations. */

@@ -66,8 +66,10 @@ describe('Telegram console in forum mode', () => {
     const delivered = await eventually(() => h.telegram.privateMessages(alice.id).find((m) => m.text === 'Hi Alice, checking your order now.'));
     expect(delivered.chat_id).toBe(alice.id);
     await eventually(() => h.telegram.state.reactions.get(`${h.telegram.groupId}:${operatorMessage.message_id}`) === '🕊');
-    const conversation = await ConversationModel.findOne();
-    expect(conversation?.status).toBe('awaiting');
+    const conversation = await eventually(async () => {
+      const c = await ConversationModel.findOne();
+      return c?.status === 'awaiting' ? c : undefined;
+    });
     expect((await OperatorModel.findById(conversation?.owner))?.telegramUserId).toBe(bob.id);
     await eventually(() => h.telegram.state.topics.get(topicId)?.name.startsWith('⏳ #1'));
   });
