@@ -1,5 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { ConversationModel, CustomerModel, MessageModel } from '../src/db/models/index.js';
@@ -7,6 +6,7 @@ import { registerAttachmentSource } from '../src/attachments.js';
 import { DeliveryError } from '../src/outbox/errors.js';
 import { splitText } from '../src/util/split-text.js';
 import { ChannelStateTracker } from './channel-state.js';
+import { registerMetaWebhook } from './meta-webhook.js';
 
 const TEXT_LIMIT = 2000;
 const HOUR = 3600_000;
@@ -84,53 +84,20 @@ export class MessengerChannel implements Channel {
     this.status.set('stopped');
   }
 
-  async registerRoutes(app: FastifyInstance): Promise<void> {
-    await app.register(async (scoped) => {
-      // The signature covers the raw bytes, so this route (only this one: the plugin is encapsulated) keeps them.
-      scoped.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-      scoped.get('/webhooks/messenger', (request, reply) => this.verifyHandshake(request, reply));
-      scoped.post('/webhooks/messenger', (request, reply) => this.receiveWebhook(request, reply));
+  registerRoutes(app: FastifyInstance): Promise<void> {
+    return registerMetaWebhook<{ object?: string; entry?: Array<{ messaging?: MessagingEvent[] }> }>(app, {
+      path: '/webhooks/messenger',
+      label: 'Messenger',
+      verifyToken: this.options.verifyToken,
+      appSecret: this.options.appSecret,
+      logger: this.options.logger,
+      object: 'page',
+      acknowledgement: 'EVENT_RECEIVED',
+      ready: () => Boolean(this.sink),
+      handle: async (payload) => {
+        for (const entry of payload.entry ?? []) for (const event of entry.messaging ?? []) await this.handleEvent(event);
+      },
     });
-  }
-
-  private async verifyHandshake(request: FastifyRequest, reply: FastifyReply) {
-    const query = request.query as Record<string, string | undefined>;
-    if (query['hub.mode'] === 'subscribe' && sameText(query['hub.verify_token'], this.options.verifyToken) && query['hub.challenge']) {
-      return reply.type('text/plain').send(query['hub.challenge']);
-    }
-    this.options.logger.warn('Messenger webhook verification with a wrong verify token rejected');
-    return reply.code(403).type('text/plain').send('forbidden');
-  }
-
-  private async receiveWebhook(request: FastifyRequest, reply: FastifyReply) {
-    const raw = request.body;
-    if (!Buffer.isBuffer(raw) || !this.validSignature(raw, request.headers['x-hub-signature-256'])) {
-      this.options.logger.warn('Messenger webhook with a missing or wrong X-Hub-Signature-256 rejected');
-      return reply.code(403).type('text/plain').send('forbidden');
-    }
-    let payload: { object?: string; entry?: Array<{ messaging?: MessagingEvent[] }> };
-    try {
-      payload = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return reply.code(400).type('text/plain').send('bad json');
-    }
-    if (payload.object !== 'page') return reply.type('text/plain').send('EVENT_RECEIVED');
-    if (!this.sink) return reply.code(503).type('text/plain').send('not started');
-    try {
-      for (const entry of payload.entry ?? []) for (const event of entry.messaging ?? []) await this.handleEvent(event);
-    } catch (error) {
-      // Facebook redelivers a batch that was not answered 200; the inbox drops what it already stored.
-      this.options.logger.error({ err: error }, 'Messenger webhook event could not be handled');
-      return reply.code(500).type('text/plain').send('retry');
-    }
-    return reply.type('text/plain').send('EVENT_RECEIVED');
-  }
-
-  private validSignature(raw: Buffer, header: string | string[] | undefined): boolean {
-    const match = typeof header === 'string' ? /^sha256=([0-9a-f]{64})$/i.exec(header) : null;
-    if (!match) return false;
-    const expected = createHmac('sha256', this.options.appSecret).update(raw).digest();
-    return timingSafeEqual(Buffer.from(match[1]!, 'hex'), expected);
   }
 
   private async handleEvent(event: MessagingEvent): Promise<void> {
@@ -312,12 +279,6 @@ function fileNameOf(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function sameText(given: string | undefined, expected: string): boolean {
-  const a = Buffer.from(given ?? '');
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 async function downloadFile(url: string): Promise<{ data: Buffer; mimeType?: string }> {

@@ -1,10 +1,10 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { registerAttachmentSource } from '../src/attachments.js';
 import { DeliveryError } from '../src/outbox/errors.js';
 import { splitText } from '../src/util/split-text.js';
+import { registerMetaWebhook } from './meta-webhook.js';
 import { lastCustomerMessageAt, OUTSIDE_WHATSAPP_WINDOW, templateOf, WHATSAPP_WINDOW_MS, WhatsAppStatus } from './whatsapp-shared.js';
 
 const TEXT_LIMIT = 4096;
@@ -113,50 +113,24 @@ export class WhatsAppCloudChannel implements Channel {
     this.status.set('stopped');
   }
 
-  async registerRoutes(app: FastifyInstance): Promise<void> {
-    await app.register(async (scoped) => {
-      // The signature covers the raw bytes, so this route (only this one: the plugin is encapsulated) keeps them.
-      scoped.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-      scoped.get('/webhooks/whatsapp', (request, reply) => this.verifyHandshake(request, reply));
-      scoped.post('/webhooks/whatsapp', (request, reply) => this.receiveWebhook(request, reply));
-    });
-  }
-
-  private async verifyHandshake(request: FastifyRequest, reply: FastifyReply) {
-    const query = request.query as Record<string, string | undefined>;
-    if (query['hub.mode'] === 'subscribe' && sameText(query['hub.verify_token'], this.options.verifyToken) && query['hub.challenge']) {
-      return reply.type('text/plain').send(query['hub.challenge']);
-    }
-    this.options.logger.warn('WhatsApp webhook verification with a wrong verify token rejected');
-    return reply.code(403).type('text/plain').send('forbidden');
-  }
-
-  private async receiveWebhook(request: FastifyRequest, reply: FastifyReply) {
-    const raw = request.body;
-    if (!Buffer.isBuffer(raw) || !validSignature(raw, request.headers['x-hub-signature-256'], this.options.appSecret)) {
-      this.options.logger.warn('WhatsApp webhook with a missing or wrong X-Hub-Signature-256 rejected');
-      return reply.code(403).type('text/plain').send('forbidden');
-    }
-    let payload: { object?: string; entry?: Array<{ changes?: Array<{ field?: string; value?: ChangeValue }> }> };
-    try {
-      payload = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return reply.code(400).type('text/plain').send('bad json');
-    }
-    if (payload.object !== 'whatsapp_business_account') return reply.type('text/plain').send('OK');
-    if (!this.sink) return reply.code(503).type('text/plain').send('not started');
-    try {
-      for (const entry of payload.entry ?? []) {
-        for (const change of entry.changes ?? []) {
-          if (change.field === 'messages' && change.value) await this.handleChange(change.value);
+  registerRoutes(app: FastifyInstance): Promise<void> {
+    return registerMetaWebhook<{ object?: string; entry?: Array<{ changes?: Array<{ field?: string; value?: ChangeValue }> }> }>(app, {
+      path: '/webhooks/whatsapp',
+      label: 'WhatsApp',
+      verifyToken: this.options.verifyToken,
+      appSecret: this.options.appSecret,
+      logger: this.options.logger,
+      object: 'whatsapp_business_account',
+      acknowledgement: 'OK',
+      ready: () => Boolean(this.sink),
+      handle: async (payload) => {
+        for (const entry of payload.entry ?? []) {
+          for (const change of entry.changes ?? []) {
+            if (change.field === 'messages' && change.value) await this.handleChange(change.value);
+          }
         }
-      }
-    } catch (error) {
-      // Meta redelivers a webhook that was not answered 200; the inbox drops what it already stored.
-      this.options.logger.error({ err: error }, 'WhatsApp webhook event could not be handled');
-      return reply.code(500).type('text/plain').send('retry');
-    }
-    return reply.type('text/plain').send('OK');
+      },
+    });
   }
 
   private async handleChange(value: ChangeValue): Promise<void> {
@@ -361,15 +335,3 @@ export function normalizeCloudMessage(message: CloudMessage, name?: string): Inb
   };
 }
 
-function validSignature(raw: Buffer, header: string | string[] | undefined, appSecret: string): boolean {
-  const match = typeof header === 'string' ? /^sha256=([0-9a-f]{64})$/i.exec(header) : null;
-  if (!match) return false;
-  const expected = createHmac('sha256', appSecret).update(raw).digest();
-  return timingSafeEqual(Buffer.from(match[1]!, 'hex'), expected);
-}
-
-function sameText(given: string | undefined, expected: string): boolean {
-  const a = Buffer.from(given ?? '');
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
