@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -52,5 +54,14 @@ describe('configuration', () => {
     const config = loadConfig({ TELEGRAM_BOT_TOKEN: '123:abc-DEF', OPERATOR_CHAT_ID: '-1001234', ADMIN_TELEGRAM_IDS: '1, 2', REOPEN_WINDOW: '2h' });
     expect(config.telegram).toMatchObject({ token: '123:abc-DEF', operatorChatId: -1001234, adminIds: [1, 2] });
     expect(config.conversations.reopenWindowMs).toBe(7_200_000);
+  });
+
+  it('accepts .env.example as it ships, and it lists every variable the gateway reads', () => {
+    const example = parseEnv(readFileSync('.env.example', 'utf8')) as Record<string, string>;
+    expect(() => loadConfig(example)).not.toThrow();
+    const source = readFileSync('src/config.ts', 'utf8');
+    const declared = [...source.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
+    const commented = readFileSync('.env.example', 'utf8');
+    expect(declared.filter((name) => !commented.includes(`${name}=`))).toEqual([]);
   });
 });
