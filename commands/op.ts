@@ -18,7 +18,7 @@ export const op: Command = {
       const name = rest.join(' ') || (ctx.repliedToUser?.id === id ? ctx.repliedToUser.name : `Operator ${id}`);
       const username = ctx.repliedToUser?.id === id ? ctx.repliedToUser.username : undefined;
       await OperatorModel.updateOne({ telegramUserId: id }, { $set: { active: true, role, name, ...(username ? { username } : {}) }, $setOnInsert: { telegramUserId: id } }, { upsert: true });
-      return ctx.reply(`👤 ${name} (${id}) is now ${role === 'admin' ? 'an' : 'a'} ${role}.`);
+      return ctx.reply(`👤 ${name} (${id}) is now ${withArticle(role)}.`);
     }
     if (action === 'remove' && rest[0]) {
       const target = await findOperatorByReference(rest[0]);
@@ -30,8 +30,12 @@ export const op: Command = {
       if (!(OPERATOR_ROLES as readonly string[]).includes(rest[1])) throw new UsageError(`"${rest[1]}" is not a role.`);
       const target = await findOperatorByReference(rest[0]);
       await OperatorModel.updateOne({ _id: target._id }, { $set: { role: rest[1] } });
-      return ctx.reply(`${target.name} is now ${rest[1] === 'admin' ? 'an' : 'a'} ${rest[1]}.`);
+      return ctx.reply(`${target.name} is now ${withArticle(rest[1])}.`);
     }
     throw new UsageError(action ? `Unknown or incomplete /op ${action}.` : 'Say what to do: add, remove or role.');
   },
 };
+
+function withArticle(role: string): string {
+  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+}

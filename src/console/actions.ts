@@ -42,6 +42,8 @@ function streamOf(request: ConsoleRequest): string {
 
 /** Queues a request to the console, ordered with everything else shown for the same conversation. */
 export async function requestConsole(request: ConsoleRequest): Promise<void> {
-  const { action, conversation, message, ...payload } = request as ConsoleRequest & { conversation?: Types.ObjectId; message?: Types.ObjectId };
-  await enqueue({ route: CONSOLE_ROUTE, action, stream: streamOf(request), conversation, message, payload });
+  const { action, conversation, message, buttons, ...payload } = request as ConsoleRequest & { conversation?: Types.ObjectId; message?: Types.ObjectId; buttons?: NoticeButton[][] };
+  // FerretDB stores no nested arrays: keyboard rows travel as objects.
+  const buttonRows = buttons?.map((row) => ({ buttons: row }));
+  await enqueue({ route: CONSOLE_ROUTE, action, stream: streamOf(request), conversation, message, payload: buttonRows ? { ...payload, buttonRows } : payload });
 }

@@ -218,14 +218,14 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
   }
 
   async function notice(item: ClaimedItem): Promise<DeliveryOutcome> {
-    const payload = item.payload as { text: string; html?: boolean; mention?: 'onDuty' | 'supervisors' | 'owner'; buttons?: NoticeButton[][]; threadId?: number; file?: NoticeFile };
+    const payload = item.payload as { text: string; html?: boolean; mention?: 'onDuty' | 'supervisors' | 'owner'; buttonRows?: Array<{ buttons: NoticeButton[] }>; threadId?: number; file?: NoticeFile };
     let target = general;
     if (item.conversation) target = targetOf((await loadConversation(item.conversation)).conversation);
     if (payload.threadId && options.forum()) target = { chatId: groupId, threadId: payload.threadId };
     const text = payload.html ? payload.text : escapeHtml(payload.text);
     const mentions = await mentionsFor(payload.mention, item.conversation);
     const html = mentions ? `${text}\n${mentions}` : text;
-    const buttons = payload.buttons?.length ? InlineKeyboard.from(payload.buttons.map((row) => row.map((b) => InlineKeyboard.text(b.text, b.data)))) : undefined;
+    const buttons = payload.buttonRows?.length ? InlineKeyboard.from(payload.buttonRows.map((row) => row.buttons.map((b) => InlineKeyboard.text(b.text, b.data)))) : undefined;
     if (payload.file) {
       const input = new InputFile(Buffer.from(payload.file.dataBase64, 'base64'), payload.file.fileName);
       const caption = html.length <= CAPTION_LIMIT ? html : undefined;
