@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
+import { ConversationModel, OperatorModel } from '../src/db/models/index.js';
+
+/** A plain group without Topics: operators answer by replying to the relayed message. */
+let h: TelegramHarness;
+const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
+const alice = { id: 5101, first_name: 'Alice' };
+const dan = { id: 5102, first_name: 'Dan' };
+
+beforeAll(async () => {
+  h = await startTelegramHarness({ forum: false });
+});
+afterAll(() => h.stop());
+beforeEach(async () => {
+  await h.reset();
+  await OperatorModel.create({ telegramUserId: bob.id, name: 'Bob', username: 'bob_op', role: 'operator' });
+});
+
+async function relayedMessage(text: string) {
+  return eventually(() => h.telegram.groupMessages().find((m) => m.text?.includes(text) && !m.text.includes('New chat')));
+}
+
+describe('Telegram console in reply mode', () => {
+  it('creates no topics and says which chat each relayed message belongs to', async () => {
+    h.telegram.customerWrites(alice, { text: 'first words' });
+    const first = await relayedMessage('first words');
+    expect(first.message_thread_id).toBeUndefined();
+    expect(first.text).toContain('chat #1');
+    h.telegram.customerWrites(alice, { text: 'second words' });
+    const second = await relayedMessage('second words');
+    expect(second.text).toMatch(/^<b>#1<\/b> · Alice \(Telegram\)/);
+    expect(h.telegram.state.topics.size).toBe(0);
+  });
+
+  it("sends an operator's reply to a relayed message to that message's customer", async () => {
+    h.telegram.customerWrites(alice, { text: 'question from alice' });
+    h.telegram.customerWrites(dan, { text: 'question from dan' });
+    const fromDan = await relayedMessage('question from dan');
+    h.telegram.operatorWrites(bob, { text: 'Hello Dan!' }, { replyTo: fromDan.message_id });
+    await eventually(() => h.telegram.privateMessages(dan.id).some((m) => m.text === 'Hello Dan!'));
+    expect(h.telegram.privateMessages(alice.id)).toHaveLength(0);
+  });
+
+  it('ignores group chatter that replies to nothing, and acts on the replied chat for commands', async () => {
+    h.telegram.customerWrites(alice, { text: 'please close me' });
+    const relayed = await relayedMessage('please close me');
+    h.telegram.operatorWrites(bob, { text: 'coffee anyone?' });
+    h.telegram.operatorWrites(bob, { text: '/close solved' }, { replyTo: relayed.message_id });
+    await eventually(async () => (await ConversationModel.findOne())?.status === 'closed');
+    expect(h.telegram.privateMessages(alice.id).some((m) => m.text?.includes('coffee'))).toBe(false);
+  });
+
+  it('explains how to pick a chat when a command needs one', async () => {
+    h.telegram.operatorWrites(bob, { text: '/take' });
+    await eventually(() => h.telegram.groupMessages().some((m) => m.text?.includes("Use /take inside a chat's topic (reply to one of its messages).")));
+  });
+});
