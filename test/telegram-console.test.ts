@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
 import { ConversationModel, MessageModel, OperatorModel } from '../src/db/models/index.js';
+import { withInlineBytes } from '../src/attachments.js';
 
 let h: TelegramHarness;
 const alice = { id: 5001, first_name: 'Alice', last_name: 'Smith', username: 'alice_s', language_code: 'en' };
@@ -123,5 +124,45 @@ describe('Telegram console in forum mode', () => {
     await eventually(() => h.telegram.state.pinned.get(h.telegram.groupId));
     const pinnedId = h.telegram.state.pinned.get(h.telegram.groupId);
     await eventually(() => h.telegram.state.sent.find((m) => m.message_id === pinnedId)?.text?.includes('new: <b>1</b>'));
+  });
+
+  it("shows a customer's edit as an edit of the relayed message", async () => {
+    const { topicId } = await customerOpensChat('I ordered 3 boxes');
+    const original = h.telegram.groupMessages(topicId)[0]!;
+    const customerMessageId = Number((await MessageModel.findOne({ direction: 'in' }))!.externalId!.split(':')[1]);
+    h.telegram.pushUpdate({ edited_message: { message_id: customerMessageId, date: Math.floor(Date.now() / 1000), edit_date: Math.floor(Date.now() / 1000), chat: { id: alice.id, type: 'private' }, from: { ...alice, is_bot: false }, text: 'I ordered 4 boxes' } });
+    const edit = await eventually(() => h.telegram.groupMessages(topicId).find((m) => m.text?.includes('edited a message')));
+    expect(edit.text).toContain('I ordered 4 boxes');
+    expect(edit.reply_to_message_id).toBe(original.message_id);
+    expect((await MessageModel.findOne({ direction: 'in' }))?.text).toBe('I ordered 4 boxes');
+  });
+
+  it('relays voice, location and contact messages with what each is', async () => {
+    const { topicId } = await customerOpensChat();
+    h.telegram.customerWrites(alice, { voice: { file_id: 'voice-1', file_unique_id: 'v1', duration: 3, mime_type: 'audio/ogg', file_size: 4000 } });
+    h.telegram.customerWrites(alice, { location: { latitude: 55.75, longitude: 37.61 } });
+    h.telegram.customerWrites(alice, { contact: { phone_number: '+7000', first_name: 'Olga' } });
+    await eventually(() => ['sendVoice', 'sendLocation'].every((method) => h.telegram.groupMessages(topicId).some((m) => m.method === method)));
+    const stored = await eventually(async () => {
+      const messages = await MessageModel.find({ direction: 'in' }).sort({ createdAt: 1 }).lean();
+      return messages.length === 4 ? messages : undefined;
+    });
+    expect(stored.map((m) => m.attachments[0]?.kind)).toEqual([undefined, 'voice', 'location', 'contact']);
+    await eventually(() => h.telegram.groupMessages(topicId).some((m) => m.text?.includes('contact Olga +7000')));
+  });
+
+  it("sends an operator's photo to a Telegram customer by its file id", async () => {
+    const { topicId } = await customerOpensChat();
+    h.telegram.operatorWrites(bob, { photo: [{ file_id: 'op-photo', file_unique_id: 'p', width: 800, height: 600 }], caption: 'like this one?' }, { threadId: topicId });
+    const photo = await eventually(() => h.telegram.privateMessages(alice.id).find((m) => m.method === 'sendPhoto'));
+    expect(photo.params.photo).toBe('op-photo');
+    expect(photo.caption).toBe('like this one?');
+  });
+
+  it('downloads the bytes of a Telegram file (getFile, then the file URL) for channels that need them', async () => {
+    h.telegram.addFile('doc-42', Buffer.from('%PDF-1.4 invoice'), 'documents/invoice.pdf');
+    const inline = await withInlineBytes({ kind: 'document', ref: 'tg:doc-42' });
+    expect(Buffer.from(inline.dataBase64!, 'base64').toString()).toBe('%PDF-1.4 invoice');
+    expect(inline).toMatchObject({ fileName: 'invoice.pdf', size: 16 });
   });
 });

@@ -112,8 +112,10 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     const ids: number[] = [];
     const absorbed = await absorbBacklog(item, message, TEXT_LIMIT - header.length - 1);
     const texts = [message, ...absorbed.messages].map((m) => m.text).filter(Boolean);
-    const attachmentsToSend = message.attachments.filter((a) => a.ref?.startsWith('tg:') || a.dataBase64);
-    const unsendable = message.attachments.filter((a) => !(a.ref?.startsWith('tg:') || a.dataBase64));
+    // Files we hold (Telegram file ids, inline bytes) and locations are sent as media; the rest is described.
+    const sendable = (a: (typeof message.attachments)[number]) => a.kind === 'location' || a.ref?.startsWith('tg:') || Boolean(a.dataBase64);
+    const attachmentsToSend = message.attachments.filter(sendable);
+    const unsendable = message.attachments.filter((a) => !sendable(a));
     const body = [texts.join('\n'), unsendable.length ? attachmentSummary(unsendable) : ''].filter(Boolean).join('\n');
 
     const bodyPieces = body ? splitEscaped(body, TEXT_LIMIT - header.length - 1) : [];
