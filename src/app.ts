@@ -103,20 +103,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     },
   };
 
-  await operatorConsole?.start();
-  for (const channel of channels) {
-    try {
-      await channel.start(sink);
-    } catch (error) {
-      // A channel that can't start is reported and retried by the channel itself; it never stops the gateway.
-      logger.error({ err: error, channel: channel.kind }, 'channel failed to start');
-    }
-  }
-  worker.start();
-  const jobs = await startJobs({ config, db: db.connection.db!, logger, inbox, created: timedWork });
-  if (overrides.listen ?? true) await http.listen({ host: config.http.host, port: config.http.port });
-  logger.info({ port: config.http.port, channels: channels.map((c) => c.kind), console: Boolean(operatorConsole), database: db.kind }, 'gateway started');
-
+  let jobs: Awaited<ReturnType<typeof startJobs>> | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -124,12 +111,35 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await http.close();
       await Promise.allSettled(channels.map((c) => c.stop()));
       await operatorConsole?.stop();
-      await jobs.stop(config.shutdownTimeoutMs);
+      await jobs?.stop(config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();
       await db.close();
       logger.info('stopped');
     })());
 
+  try {
+    await startParts();
+  } catch (error) {
+    // A start that fails half-way (group unreachable, port taken) leaves nothing running or connected.
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  logger.info({ port: config.http.port, channels: channels.map((c) => c.kind), console: Boolean(operatorConsole), database: db.kind }, 'gateway started');
   return { config, logger, db, http, inbox, worker, metrics, channels, console: operatorConsole, stop };
+
+  async function startParts(): Promise<void> {
+    await operatorConsole?.start();
+    for (const channel of channels) {
+      try {
+        await channel.start(sink);
+      } catch (error) {
+        // A channel that can't start is reported and retried by the channel itself; it never stops the gateway.
+        logger.error({ err: error, channel: channel.kind }, 'channel failed to start');
+      }
+    }
+    worker.start();
+    jobs = await startJobs({ config, db: db.connection.db!, logger, inbox, created: timedWork });
+    if (overrides.listen ?? true) await http.listen({ host: config.http.host, port: config.http.port });
+  }
 }

@@ -16,7 +16,10 @@ try {
   throw error;
 }
 
-const gateway = await startGateway(config);
+const gateway = await startGateway(config).catch((error: unknown) => {
+  console.error(`The gateway could not start: ${(error as Error).message}`);
+  process.exit(1);
+});
 let signals = 0;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

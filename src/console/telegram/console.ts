@@ -69,10 +69,15 @@ export class TelegramConsole implements OperatorConsole {
   async start(): Promise<void> {
     this.current = 'starting';
     const groupId = this.telegram.operatorChatId;
-    await this.bot.init();
-    const chat = await this.bot.api.getChat(groupId);
+    await this.bot.init().catch((error: unknown) => {
+      throw new Error(`Telegram refused the bot token (TELEGRAM_BOT_TOKEN) or is unreachable at ${this.telegram.apiRoot}: ${(error as Error).message}`);
+    });
+    const { chat, member } = await Promise.all([this.bot.api.getChat(groupId), this.bot.api.getChatMember(groupId, this.bot.botInfo.id)])
+      .then(([chat, member]) => ({ chat, member }))
+      .catch((error: unknown) => {
+        throw new Error(`The bot cannot reach the operator group OPERATOR_CHAT_ID=${groupId}: ${(error as Error).message}. Add @${this.bot.botInfo.username} to the group as an admin.`);
+      });
     this.forum = 'is_forum' in chat && chat.is_forum === true;
-    const member = await this.bot.api.getChatMember(groupId, this.bot.botInfo.id);
     const admin = member.status === 'administrator' || member.status === 'creator';
     if (!admin) this.logger.warn({ groupId }, 'the bot is not an admin of the operator group: it may not see plain messages or manage topics');
     if (this.forum && member.status === 'administrator' && !member.can_manage_topics) {
