@@ -1,8 +1,9 @@
 import type { InboundMessage } from '../domain.js';
-import { ConversationModel, CustomerModel, MessageModel, type ConversationDoc, type CustomerDoc } from '../db/models/index.js';
+import { ChatKeyModel, ConversationModel, CustomerModel, MessageModel, type ConversationDoc, type CustomerDoc } from '../db/models/index.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { renderTemplate } from '../templates.js';
 import { sendSystemMessage } from '../conversations/system-message.js';
+import { chatKeyOf } from '../conversations/open.js';
 import { requestConsole } from '../console/actions.js';
 import { conversationLogger } from '../logger.js';
 import type { JobsContext } from './context.js';
@@ -58,9 +59,11 @@ export function surveyReplyInterceptor(ctx: Pick<JobsContext, 'settings' | 'logg
   return async (message: InboundMessage, customer: CustomerDoc): Promise<ConversationDoc | undefined> => {
     const rating = parseRating(message.text);
     if (!rating) return undefined;
-    if (await ConversationModel.exists({ openKey: String(customer._id) })) return undefined;
-    const conversation = await ConversationModel.findOne({ customer: customer._id, status: 'closed' }).sort({ closedAt: -1 });
-    if (!conversation?.closedAt || conversation.closeReason !== 'solved' || conversation.rating?.score) return undefined;
+    // By _id through the chat's look-up document: FerretDB would scan the conversations for any other filter.
+    const chat = await ChatKeyModel.findById(chatKeyOf(message.channel, message.externalChatId)).lean();
+    if (!chat?.lastConversation || chat.openConversation) return undefined;
+    const conversation = await ConversationModel.findById(chat.lastConversation);
+    if (conversation?.status !== 'closed' || !conversation.closedAt || conversation.closeReason !== 'solved' || conversation.rating?.score) return undefined;
     if (ctx.now().getTime() - conversation.closedAt.getTime() > ctx.settings.surveyReplyWindowMs + ctx.settings.surveyDelayMs) return undefined;
     if (!(await isMarked(surveyMark(String(conversation._id), conversation.closedAt)))) return undefined;
 
