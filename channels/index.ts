@@ -10,6 +10,8 @@ import { VkChannel } from './vk.js';
 import { MessengerChannel } from './messenger.js';
 import { WhatsAppCloudChannel } from './whatsapp-cloud.js';
 import { WhatsAppWebChannel } from './whatsapp-web.js';
+import { WebchatChannel } from './webchat.js';
+import { EmailChannel } from './email.js';
 
 export interface ChannelDeps {
   config: Config;
@@ -37,6 +39,8 @@ export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Chan
     channels.push(telegram);
   }
   // @section more channels
+  if (config.email) channels.push(new EmailChannel({ ...config.email, logger: logger.child({ channel: 'email' }) }));
+  if (config.webchat) channels.push(new WebchatChannel({ ...config.webchat, logger: logger.child({ channel: 'webchat' }) }));
   // Both are kind 'whatsapp'; the configuration refuses enabling both at once.
   if (config.whatsappCloud) channels.push(new WhatsAppCloudChannel({ ...config.whatsappCloud, logger: logger.child({ channel: 'whatsapp' }) }));
   if (config.whatsappWeb) channels.push(new WhatsAppWebChannel({ ...config.whatsappWeb, logger: logger.child({ channel: 'whatsapp' }) }));

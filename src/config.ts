@@ -79,7 +79,51 @@ const schema = z
     SHUTDOWN_TIMEOUT: duration('15s'),
     COMPANY_NAME: z.string().default('our'),
     // @section email variables
+    EMAIL_ADDRESS: z.email({ message: 'expected the support e-mail address, like support@example.com' }).optional(),
+    EMAIL_DISPLAY_NAME: z.string().optional(),
+    EMAIL_IMAP_HOST: z.string().min(1).optional(),
+    EMAIL_IMAP_PORT: z.coerce.number({ message: 'expected a port number' }).int().min(1).max(65535).default(993),
+    EMAIL_IMAP_SECURE: boolean(true),
+    EMAIL_IMAP_USER: z.string().min(1).optional(),
+    EMAIL_IMAP_PASSWORD: z.string().optional(),
+    EMAIL_IMAP_MAILBOX: z.string().min(1).default('INBOX'),
+    EMAIL_SMTP_HOST: z.string().min(1).optional(),
+    EMAIL_SMTP_PORT: z.coerce.number({ message: 'expected a port number' }).int().min(1).max(65535).default(587),
+    EMAIL_SMTP_SECURE: boolean(false),
+    EMAIL_SMTP_USER: z.string().min(1).optional(),
+    EMAIL_SMTP_PASSWORD: z.string().optional(),
+    EMAIL_POLL_INTERVAL: duration('60s'),
+    EMAIL_MAX_ATTACHMENT_SIZE: z.coerce.number({ message: 'expected a size in bytes' }).int().positive('expected a size in bytes').default(10 * 1024 * 1024),
     // @section webchat variables
+    WEBCHAT_ENABLED: boolean(true),
+    WEBCHAT_SECRET: z.string().min(32, 'expected at least 32 characters, e.g. the output of `openssl rand -hex 32`').optional(),
+    WEBCHAT_ALLOWED_ORIGINS: z
+      .string()
+      .default('*')
+      .transform((v) => v.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean))
+      .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s?#]+$/i.test(o)), { message: 'expected * or comma-separated origins like https://www.example.com,https://shop.example.com' }),
+    WEBCHAT_ASK_CONTACT: boolean(false),
+    WEBCHAT_MAX_FILE_SIZE: z
+      .string()
+      .default('10mb')
+      .transform((value, ctx) => {
+        const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb)?$/i.exec(value.trim());
+        const bytes = m ? Math.floor(Number(m[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb']) : NaN;
+        // Files are stored in one database document each, which may not exceed 16 MB.
+        if (!(bytes > 0 && bytes <= 15 * 1024 * 1024)) {
+          ctx.addIssue({ code: 'custom', message: `expected a size up to 15mb like 10mb, 512kb or 1048576, got "${value}"` });
+          return z.NEVER;
+        }
+        return bytes;
+      }),
+    WEBCHAT_ALLOWED_FILE_TYPES: z
+      .string()
+      .default('image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain')
+      .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
+      .refine((types) => types.every((t) => /^[\w.+-]+\/(\*|[\w.+-]+)$/.test(t)), { message: 'expected comma-separated MIME types like image/png,image/*,application/pdf' }),
+    WEBCHAT_RATE_PER_MINUTE: positiveNumber(20),
+    WEBCHAT_IP_RATE_PER_MINUTE: positiveNumber(120),
+    WEBCHAT_TOKEN_TTL: duration('30d'),
     // @section vk variables
     VK_TOKEN: z.string().min(1).optional(),
     VK_GROUP_ID: z.coerce.number({ message: 'expected the numeric community id' }).int().positive('expected the numeric community id').optional(),
@@ -147,7 +191,18 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     // @section email checks
+    {
+      const email = { EMAIL_ADDRESS: env.EMAIL_ADDRESS, EMAIL_IMAP_HOST: env.EMAIL_IMAP_HOST, EMAIL_SMTP_HOST: env.EMAIL_SMTP_HOST };
+      if (Object.values(email).some(Boolean)) {
+        for (const [name, value] of Object.entries(email)) {
+          if (!value) ctx.addIssue({ code: 'custom', path: [name], message: 'required for the e-mail channel: EMAIL_ADDRESS, EMAIL_IMAP_HOST and EMAIL_SMTP_HOST go together' });
+        }
+      }
+    }
     // @section webchat checks
+    if (env.WEBCHAT_ENABLED && !env.WEBCHAT_SECRET && env.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['WEBCHAT_SECRET'], message: 'required in production while the web chat is on: it signs visitor sessions (set WEBCHAT_ENABLED=false to turn the web chat off)' });
+    }
     // @section vk checks
     if (env.VK_TOKEN && env.VK_GROUP_ID === undefined) {
       ctx.addIssue({ code: 'custom', path: ['VK_GROUP_ID'], message: 'required when VK_TOKEN is set: the id of the community the token belongs to' });
@@ -229,7 +284,29 @@ export interface Config {
   shutdownTimeoutMs: number;
   companyName: string;
   // @section email config type
+  /** The e-mail channel (channels/email.ts): IMAP in, SMTP out. */
+  email?: {
+    address: string;
+    displayName?: string;
+    imap: { host: string; port: number; secure: boolean; user: string; password?: string; mailbox: string };
+    smtp: { host: string; port: number; secure: boolean; user?: string; password?: string };
+    pollIntervalMs: number;
+    maxAttachmentSize: number;
+  };
   // @section webchat config type
+  /** The web chat widget (channels/webchat.ts). `secretGenerated`: WEBCHAT_SECRET was unset, a per-process secret is used. */
+  webchat?: {
+    secret: string;
+    secretGenerated: boolean;
+    /** `*` allows any origin. */
+    allowedOrigins: string[];
+    askContact: boolean;
+    maxFileSize: number;
+    allowedFileTypes: string[];
+    ratePerMinute: number;
+    ipRatePerMinute: number;
+    tokenTtlMs: number;
+  };
   // @section vk config type
   vk?: { token: string; groupId: number; apiBaseUrl: string; callback?: { confirmationCode: string; secret: string } };
   // @section whatsapp config type
@@ -293,7 +370,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     companyName: env.COMPANY_NAME,
     // @section email config value
+    email:
+      env.EMAIL_ADDRESS && env.EMAIL_IMAP_HOST && env.EMAIL_SMTP_HOST
+        ? {
+            address: env.EMAIL_ADDRESS,
+            displayName: env.EMAIL_DISPLAY_NAME,
+            imap: { host: env.EMAIL_IMAP_HOST, port: env.EMAIL_IMAP_PORT, secure: env.EMAIL_IMAP_SECURE, user: env.EMAIL_IMAP_USER ?? env.EMAIL_ADDRESS, password: env.EMAIL_IMAP_PASSWORD, mailbox: env.EMAIL_IMAP_MAILBOX },
+            smtp: { host: env.EMAIL_SMTP_HOST, port: env.EMAIL_SMTP_PORT, secure: env.EMAIL_SMTP_SECURE, user: env.EMAIL_SMTP_USER, password: env.EMAIL_SMTP_PASSWORD },
+            pollIntervalMs: env.EMAIL_POLL_INTERVAL,
+            maxAttachmentSize: env.EMAIL_MAX_ATTACHMENT_SIZE,
+          }
+        : undefined,
     // @section webchat config value
+    webchat: env.WEBCHAT_ENABLED
+      ? {
+          secret: env.WEBCHAT_SECRET ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex'),
+          secretGenerated: !env.WEBCHAT_SECRET,
+          allowedOrigins: env.WEBCHAT_ALLOWED_ORIGINS,
+          askContact: env.WEBCHAT_ASK_CONTACT,
+          maxFileSize: env.WEBCHAT_MAX_FILE_SIZE,
+          allowedFileTypes: env.WEBCHAT_ALLOWED_FILE_TYPES,
+          ratePerMinute: env.WEBCHAT_RATE_PER_MINUTE,
+          ipRatePerMinute: env.WEBCHAT_IP_RATE_PER_MINUTE,
+          tokenTtlMs: env.WEBCHAT_TOKEN_TTL,
+        }
+      : undefined,
     // @section vk config value
     vk:
       env.VK_TOKEN && env.VK_GROUP_ID !== undefined

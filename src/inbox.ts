@@ -117,6 +117,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     if (open && open.status !== 'closed' && open.status !== 'archived') return { conversation: open, opened: false, reopened: false };
 
     const threaded = await options.resolveConversation?.(message, customer);
+    if (threaded && threaded.status !== 'closed' && threaded.status !== 'archived') return { conversation: threaded, opened: false, reopened: false };
     const last = chat?.lastConversation ? await ConversationModel.findById(chat.lastConversation) : null;
     const lastClosed = threaded?.status === 'closed' ? threaded : last?.status === 'closed' ? last : null;
     if (lastClosed?.closedAt && message.sentAt.getTime() - lastClosed.closedAt.getTime() < options.reopenWindowMs) {

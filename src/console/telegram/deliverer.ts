@@ -1,7 +1,8 @@
 import { InlineKeyboard, InputFile, type Api } from 'grammy';
 import type { Types } from 'mongoose';
 import { ConversationModel, CustomerModel, MessageModel, OperatorModel, OutboxItemModel, type ConversationDoc, type CustomerDoc, type MessageDoc } from '../../db/models/index.js';
-import type { DeliveryStatus } from '../../domain.js';
+import type { Attachment, DeliveryStatus } from '../../domain.js';
+import { withInlineBytes } from '../../attachments.js';
 import type { ClaimedItem, Deliverer, DeliveryOutcome } from '../../outbox/worker.js';
 import { DeliveryError } from '../../outbox/errors.js';
 import type { BucketSpec } from '../../outbox/rate-limiter.js';
@@ -15,6 +16,18 @@ import { threadOptions, type ConsoleTarget } from './target.js';
 
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
+/** What the Bot API accepts as an upload. */
+const UPLOAD_LIMIT = 50 * 1024 * 1024;
+
+/**
+ * The attachment with its bytes, when another channel holds them (a web chat upload, a VK photo) and they fit
+ * an upload; as it was otherwise, or when fetching fails (it is then described by name instead of shown).
+ */
+async function fetchForTelegram(attachment: Attachment): Promise<Attachment> {
+  if (attachment.kind === 'location' || attachment.dataBase64 || !attachment.ref || attachment.ref.startsWith('tg:') || (attachment.size ?? 0) > UPLOAD_LIMIT) return attachment;
+  const fetched = await withInlineBytes(attachment).catch(() => undefined);
+  return fetched && (fetched.size ?? 0) <= UPLOAD_LIMIT ? fetched : attachment;
+}
 
 export interface ConsoleDelivererOptions {
   api: Api;
@@ -112,10 +125,12 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     const ids: number[] = [];
     const absorbed = await absorbBacklog(item, message, TEXT_LIMIT - header.length - 1);
     const texts = [message, ...absorbed.messages].map((m) => m.text).filter(Boolean);
-    // Files we hold (Telegram file ids, inline bytes) and locations are sent as media; the rest is described.
-    const sendable = (a: (typeof message.attachments)[number]) => a.kind === 'location' || a.ref?.startsWith('tg:') || Boolean(a.dataBase64);
-    const attachmentsToSend = message.attachments.filter(sendable);
-    const unsendable = message.attachments.filter((a) => !sendable(a));
+    // Files we hold (Telegram file ids, inline bytes, other channels' files we can fetch) and locations are sent
+    // as media; the rest is described.
+    const attachments = await Promise.all(message.attachments.map((a) => fetchForTelegram(a.toObject() as Attachment)));
+    const sendable = (a: Attachment) => a.kind === 'location' || a.ref?.startsWith('tg:') || Boolean(a.dataBase64);
+    const attachmentsToSend = attachments.filter(sendable);
+    const unsendable = attachments.filter((a) => !sendable(a));
     const body = [texts.join('\n'), unsendable.length ? attachmentSummary(unsendable) : ''].filter(Boolean).join('\n');
 
     const bodyPieces = body ? splitEscaped(body, TEXT_LIMIT - header.length - 1) : [];
@@ -140,7 +155,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     return { externalId: String(ids[0]) };
   }
 
-  async function sendAttachment(target: ConsoleTarget, attachment: MessageDoc['attachments'][number], caption?: string, replyTo?: number): Promise<number> {
+  async function sendAttachment(target: ConsoleTarget, attachment: Attachment, caption?: string, replyTo?: number): Promise<number> {
     const extra = {
       ...threadOptions(target),
       ...(caption ? { caption, parse_mode: 'HTML' as const } : {}),

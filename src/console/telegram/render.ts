@@ -49,9 +49,16 @@ export function customerCard(conversation: Pick<Conversation, 'number' | 'channe
   return `👤 <b>${escapeHtml(customerName(customer))}</b>${contact ? ` · ${contact}` : ''}\n${channelLabel(conversation.channel)} · chat #${conversation.number}${customer.language ? ` · ${escapeHtml(customer.language)}` : ''}`;
 }
 
-type StoredAttachment = Message['attachments'][number];
+/** What describing an attachment needs; stored and normalized attachments both have it. */
+interface DescribedAttachment {
+  kind: string;
+  fileName?: string | null;
+  size?: number | null;
+  location?: { latitude?: number | null; longitude?: number | null } | null;
+  contact?: { name?: string | null; phone?: string | null } | null;
+}
 
-export function attachmentSummary(attachments: StoredAttachment[]): string {
+export function attachmentSummary(attachments: readonly DescribedAttachment[]): string {
   return attachments
     .map((a) => {
       if (a.kind === 'location' && a.location) return `📍 location ${a.location.latitude}, ${a.location.longitude}`;

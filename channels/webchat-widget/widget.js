@@ -1,0 +1,509 @@
+/*
+ * Support gateway web chat widget. Served by the gateway as /widget.js; a site embeds it with
+ *   <script src="https://support.example.com/widget.js" data-gateway="https://support.example.com"
+ *           data-title="Chat with us" data-ask-contact="true" async></script>
+ * Plain browser JavaScript, no dependencies. Everything lives in a Shadow DOM so the page's styles do not
+ * reach it; every text from the server is inserted with textContent, never as HTML.
+ */
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  if (!script || window.__supportGatewayWebchat) return;
+  window.__supportGatewayWebchat = true;
+
+  var base = (script.getAttribute('data-gateway') || new URL(script.src, location.href).origin).replace(/\/+$/, '');
+  var title = script.getAttribute('data-title') || 'Chat with us';
+  var askContactAttr = script.getAttribute('data-ask-contact');
+  var storeKey = 'support-gateway-webchat:' + base;
+  var TYPING_HINT_MS = 5000;
+
+  // ---- persistent state (token, contact, offline queue) -------------------------------------------------
+  var memory = {};
+  function load() {
+    try {
+      return JSON.parse(localStorage.getItem(storeKey) || '{}') || {};
+    } catch (e) {
+      return memory;
+    }
+  }
+  var store = load();
+  store.queue = Array.isArray(store.queue) ? store.queue : [];
+  function save() {
+    try {
+      localStorage.setItem(storeKey, JSON.stringify(store));
+    } catch (e) {
+      memory = store;
+    }
+  }
+
+  var session = { askContact: askContactAttr === 'true', maxFileSize: 0, allowedFileTypes: [] };
+  var socket = null;
+  var attempt = 0;
+  var reconnectTimer = null;
+  var typingTimer = null;
+  var opened = false;
+  var started = false;
+  var unread = 0;
+  var rendered = {};
+
+  // ---- DOM ---------------------------------------------------------------------------------------------------
+  var CSS = [
+    ':host{all:initial}',
+    '*{box-sizing:border-box}',
+    '.root{position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2937;text-align:left}',
+    '.launcher{width:56px;height:56px;border-radius:50%;border:0;background:#2563eb;color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center;position:relative;padding:0;margin:0}',
+    '.launcher:hover{background:#1d4ed8}',
+    '.launcher svg{width:28px;height:28px;fill:#fff}',
+    '.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;border-radius:10px;background:#dc2626;color:#fff;font-size:12px;line-height:20px;text-align:center;padding:0 5px;display:none}',
+    '.panel{position:absolute;right:0;bottom:72px;width:340px;max-width:calc(100vw - 40px);height:460px;max-height:calc(100vh - 110px);background:#fff;border-radius:14px;box-shadow:0 12px 40px rgba(0,0,0,.25);display:none;flex-direction:column;overflow:hidden}',
+    '.root.open .panel{display:flex}',
+    '.header{background:#2563eb;color:#fff;padding:12px 14px;display:flex;align-items:center;justify-content:space-between;font-weight:600;font-size:15px}',
+    '.close{background:transparent;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:0 2px}',
+    '.status{font-size:12px;color:#92400e;background:#fef3c7;padding:4px 12px;display:none}',
+    '.status.show{display:block}',
+    '.list{flex:1;overflow-y:auto;padding:12px;background:#f3f4f6;display:flex;flex-direction:column;gap:8px}',
+    '.empty{color:#6b7280;text-align:center;margin:auto 0;font-size:13px}',
+    '.msg{max-width:80%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}',
+    '.msg.visitor{align-self:flex-end;background:#2563eb;color:#fff;border-bottom-right-radius:4px}',
+    '.msg.operator{align-self:flex-start;background:#fff;color:#111827;border-bottom-left-radius:4px;box-shadow:0 1px 2px rgba(0,0,0,.08)}',
+    '.msg.system{align-self:center;background:#e5e7eb;color:#374151;font-size:13px}',
+    '.msg.pending{opacity:.6}',
+    '.msg.failed{background:#fee2e2;color:#991b1b}',
+    '.msg img{display:block;max-width:100%;max-height:200px;border-radius:8px;margin-top:4px}',
+    '.msg a{color:inherit;text-decoration:underline}',
+    '.meta{font-size:11px;opacity:.75;margin-top:2px}',
+    '.typing{font-size:12px;color:#6b7280;padding:2px 14px;height:18px;background:#f3f4f6}',
+    '.composer{display:flex;gap:6px;padding:8px;border-top:1px solid #e5e7eb;background:#fff;align-items:flex-end}',
+    '.composer textarea{flex:1;resize:none;border:1px solid #d1d5db;border-radius:8px;padding:7px 9px;font:inherit;color:#111827;background:#fff;height:36px;max-height:96px;outline:none}',
+    '.composer textarea:focus{border-color:#2563eb}',
+    '.btn{border:0;border-radius:8px;background:#2563eb;color:#fff;font:inherit;font-weight:600;padding:0 12px;height:36px;cursor:pointer}',
+    '.btn.icon{background:#e5e7eb;color:#374151;width:36px;padding:0;font-size:18px}',
+    '.btn:disabled{opacity:.5;cursor:default}',
+    '.form{padding:16px;display:none;flex-direction:column;gap:10px;flex:1;background:#fff}',
+    '.form.show{display:flex}',
+    '.form p{margin:0;color:#374151}',
+    '.form input{border:1px solid #d1d5db;border-radius:8px;padding:8px 10px;font:inherit;color:#111827;background:#fff}',
+    '.notice{font-size:12px;color:#991b1b;padding:0 12px;min-height:0}',
+  ].join('\n');
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  var host = el('div');
+  host.setAttribute('data-support-gateway-webchat', '');
+  // The page's rules for `div` would style the host element itself; inline !important declarations win over them.
+  host.setAttribute('style', 'all:initial !important;display:block !important;position:fixed !important;right:0 !important;bottom:0 !important;width:0 !important;height:0 !important;margin:0 !important;padding:0 !important;border:0 !important;z-index:2147483000 !important');
+  var shadow = host.attachShadow({ mode: 'open' });
+  var style = el('style');
+  style.textContent = CSS;
+  var rootEl = el('div', 'root');
+  var launcher = el('button', 'launcher');
+  launcher.type = 'button';
+  launcher.setAttribute('aria-label', title);
+  var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  var path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2zm3 6v2h10V9H7zm0 4v2h7v-2H7z');
+  svg.appendChild(path);
+  launcher.appendChild(svg);
+  var badge = el('span', 'badge');
+  launcher.appendChild(badge);
+
+  var panel = el('div', 'panel');
+  panel.setAttribute('role', 'dialog');
+  panel.setAttribute('aria-label', title);
+  var header = el('div', 'header');
+  header.appendChild(el('span', 'title', title));
+  var closeBtn = el('button', 'close', '\u00d7');
+  closeBtn.type = 'button';
+  closeBtn.setAttribute('aria-label', 'Close');
+  header.appendChild(closeBtn);
+  var statusEl = el('div', 'status');
+  var list = el('div', 'list');
+  var emptyEl = el('div', 'empty', 'Ask us anything \u2014 we usually answer within minutes.');
+  list.appendChild(emptyEl);
+  var typingEl = el('div', 'typing');
+
+  var form = el('form', 'form');
+  form.appendChild(el('p', '', 'Before we start: how can we reach you?'));
+  var nameInput = el('input');
+  nameInput.name = 'name';
+  nameInput.placeholder = 'Your name';
+  nameInput.maxLength = 100;
+  var emailInput = el('input');
+  emailInput.name = 'email';
+  emailInput.type = 'email';
+  emailInput.placeholder = 'Email (optional)';
+  emailInput.maxLength = 200;
+  var startBtn = el('button', 'btn', 'Start chat');
+  startBtn.type = 'submit';
+  form.appendChild(nameInput);
+  form.appendChild(emailInput);
+  form.appendChild(startBtn);
+
+  var notice = el('div', 'notice');
+  var composer = el('div', 'composer');
+  var fileInput = el('input');
+  fileInput.type = 'file';
+  fileInput.style.display = 'none';
+  var attachBtn = el('button', 'btn icon attach', '+');
+  attachBtn.type = 'button';
+  attachBtn.title = 'Attach a file';
+  attachBtn.setAttribute('aria-label', 'Attach a file');
+  var input = el('textarea');
+  input.placeholder = 'Type your message\u2026';
+  input.rows = 1;
+  input.maxLength = 4000;
+  var sendBtn = el('button', 'btn send', 'Send');
+  sendBtn.type = 'button';
+  composer.appendChild(fileInput);
+  composer.appendChild(attachBtn);
+  composer.appendChild(input);
+  composer.appendChild(sendBtn);
+
+  panel.appendChild(header);
+  panel.appendChild(statusEl);
+  panel.appendChild(form);
+  panel.appendChild(list);
+  panel.appendChild(typingEl);
+  panel.appendChild(notice);
+  panel.appendChild(composer);
+  rootEl.appendChild(panel);
+  rootEl.appendChild(launcher);
+  shadow.appendChild(style);
+  shadow.appendChild(rootEl);
+
+  // ---- rendering ---------------------------------------------------------------------------------------------
+  function fileUrl(url) {
+    return base + url + (url.indexOf('?') >= 0 ? '&' : '?') + 'token=' + encodeURIComponent(store.token || '');
+  }
+
+  function renderLine(line, state) {
+    var key = line.clientId ? 'c:' + line.clientId : 'i:' + line.id;
+    var node = rendered[key];
+    if (node) {
+      node.className = 'msg ' + line.from + (state ? ' ' + state : '');
+      return node;
+    }
+    node = el('div', 'msg ' + line.from + (state ? ' ' + state : ''));
+    if (line.text) node.appendChild(el('div', 'text', line.text));
+    (line.files || []).forEach(function (file) {
+      if (file.url && /^image\//.test(file.mimeType || '')) {
+        var img = el('img');
+        img.alt = file.fileName || 'image';
+        img.src = fileUrl(file.url);
+        node.appendChild(img);
+      } else if (file.url) {
+        var link = el('a', 'file', '\ud83d\udcce ' + (file.fileName || 'file'));
+        link.href = fileUrl(file.url);
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+        node.appendChild(link);
+      } else {
+        node.appendChild(el('div', 'file', '\ud83d\udcce ' + (file.fileName || file.kind || 'file')));
+      }
+    });
+    if (line.from === 'operator' || line.from === 'system') node.appendChild(el('div', 'meta', line.from === 'operator' ? 'Support' : ''));
+    rendered[key] = node;
+    if (line.id) rendered['i:' + line.id] = node;
+    emptyEl.style.display = 'none';
+    list.appendChild(node);
+    list.scrollTop = list.scrollHeight;
+    return node;
+  }
+
+  function clearList() {
+    rendered = {};
+    while (list.firstChild) list.removeChild(list.firstChild);
+    list.appendChild(emptyEl);
+    emptyEl.style.display = '';
+  }
+
+  function setStatus(text) {
+    statusEl.textContent = text || '';
+    statusEl.className = 'status' + (text ? ' show' : '');
+  }
+
+  function showNotice(text) {
+    notice.textContent = text || '';
+    if (text) setTimeout(function () { if (notice.textContent === text) notice.textContent = ''; }, 6000);
+  }
+
+  function setBadge() {
+    badge.textContent = String(unread);
+    badge.style.display = unread > 0 && !opened ? 'block' : 'none';
+  }
+
+  function needsContact() {
+    return session.askContact && !store.contact && Object.keys(rendered).length === 0 && store.queue.length === 0;
+  }
+
+  function refreshForm() {
+    var show = needsContact();
+    form.className = 'form' + (show ? ' show' : '');
+    list.style.display = show ? 'none' : '';
+    composer.style.display = show ? 'none' : '';
+  }
+
+  // ---- session and connection ----------------------------------------------------------------------------------
+  function api(pathName, options) {
+    return fetch(base + pathName, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) {
+          var error = new Error(body.error || 'HTTP ' + response.status);
+          error.status = response.status;
+          throw error;
+        }
+        return body;
+      });
+    });
+  }
+
+  function ensureSession() {
+    return api('/webchat/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: store.token || undefined }),
+    }).then(function (answer) {
+      if (store.visitorId && store.visitorId !== answer.visitorId) {
+        // A new identity (the old token expired or was refused): nothing of the old chat is shown any more.
+        store.queue = [];
+        clearList();
+      }
+      store.token = answer.token;
+      store.visitorId = answer.visitorId;
+      session.askContact = askContactAttr === null ? Boolean(answer.askContact) : askContactAttr === 'true';
+      session.maxFileSize = answer.maxFileSize || 0;
+      session.allowedFileTypes = answer.allowedFileTypes || [];
+      save();
+      refreshForm();
+    });
+  }
+
+  function connect() {
+    if (socket || reconnectTimer) return;
+    started = true;
+    setStatus(store.queue.length ? 'Connecting\u2026 your messages will be sent shortly.' : 'Connecting\u2026');
+    ensureSession().then(
+      function () {
+        var ws = new WebSocket(base.replace(/^http/, 'ws') + '/webchat/ws?token=' + encodeURIComponent(store.token));
+        socket = ws;
+        ws.onopen = function () {
+          attempt = 0;
+          setStatus('');
+        };
+        ws.onmessage = function (event) {
+          var frame;
+          try {
+            frame = JSON.parse(event.data);
+          } catch (e) {
+            return;
+          }
+          onFrame(frame);
+        };
+        ws.onclose = function (event) {
+          if (socket === ws) socket = null;
+          if (event.code === 4401) {
+            store.token = null;
+            save();
+            scheduleReconnect(0);
+          } else {
+            scheduleReconnect();
+          }
+        };
+      },
+      function () {
+        scheduleReconnect();
+      },
+    );
+  }
+
+  function scheduleReconnect(delay) {
+    if (reconnectTimer) return;
+    var wait = delay !== undefined ? delay : Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+    attempt += 1;
+    setStatus(store.queue.length ? 'You are offline. Your messages will be sent when the connection is back.' : 'Reconnecting\u2026');
+    reconnectTimer = setTimeout(function () {
+      reconnectTimer = null;
+      connect();
+    }, wait);
+  }
+
+  function onFrame(frame) {
+    if (frame.type === 'history') {
+      clearList();
+      var stored = {};
+      frame.messages.forEach(function (line) {
+        if (line.clientId) stored[line.clientId] = true;
+        renderLine(line);
+      });
+      store.queue = store.queue.filter(function (item) { return !stored[item.clientId]; });
+      save();
+      store.queue.forEach(function (item) { renderLine(lineOf(item), 'pending'); });
+      refreshForm();
+      flush();
+    } else if (frame.type === 'ack') {
+      settle(frame.clientId, '');
+    } else if (frame.type === 'message') {
+      renderLine(frame.message);
+      typingEl.textContent = '';
+      if (frame.message.from !== 'visitor' && !opened) {
+        unread += 1;
+        setBadge();
+      }
+    } else if (frame.type === 'typing') {
+      typingEl.textContent = 'Support is typing\u2026';
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(function () { typingEl.textContent = ''; }, TYPING_HINT_MS);
+    } else if (frame.type === 'error' && frame.clientId) {
+      if (frame.code === 'rate_limited' || frame.code === 'failed') {
+        if (frame.code === 'rate_limited') showNotice('You are sending messages too fast; we will send this one in a moment.');
+        setTimeout(flush, frame.retryAfterMs || 3000);
+      } else {
+        settle(frame.clientId, 'failed');
+        showNotice('This message could not be sent.');
+      }
+    }
+  }
+
+  function settle(clientId, state) {
+    var item = store.queue.filter(function (i) { return i.clientId === clientId; })[0];
+    store.queue = store.queue.filter(function (i) { return i.clientId !== clientId; });
+    save();
+    if (item) renderLine(lineOf(item), state);
+    if (!store.queue.length && socket && socket.readyState === 1) setStatus('');
+  }
+
+  function lineOf(item) {
+    return { id: 'local-' + item.clientId, clientId: item.clientId, from: 'visitor', text: item.text, files: item.files };
+  }
+
+  function flush() {
+    if (!socket || socket.readyState !== 1) return;
+    store.queue.forEach(function (item) {
+      socket.send(
+        JSON.stringify({
+          type: 'message',
+          clientId: item.clientId,
+          text: item.text,
+          files: item.files.map(function (f) { return f.id; }),
+          profile: store.contact || undefined,
+          page: location.href,
+        }),
+      );
+    });
+  }
+
+  // ---- sending ----------------------------------------------------------------------------------------------------
+  function newClientId() {
+    var bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  function queueMessage(text, files) {
+    var item = { clientId: newClientId(), text: text, files: files || [] };
+    store.queue.push(item);
+    save();
+    renderLine(lineOf(item), 'pending');
+    if (!socket || socket.readyState !== 1) {
+      setStatus('You are offline. Your messages will be sent when the connection is back.');
+      connect();
+    } else {
+      flush();
+    }
+  }
+
+  function sendText() {
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    queueMessage(text, []);
+  }
+
+  function upload(file, retried) {
+    if (session.maxFileSize && file.size > session.maxFileSize) {
+      showNotice('That file is too large (the limit is ' + Math.round(session.maxFileSize / 1048576) + ' MB).');
+      return;
+    }
+    attachBtn.disabled = true;
+    var ready = store.token ? Promise.resolve() : ensureSession();
+    ready
+      .then(function () {
+        return api('/webchat/upload', {
+          method: 'POST',
+          headers: { authorization: 'Bearer ' + store.token, 'content-type': file.type || 'application/octet-stream', 'x-file-name': encodeURIComponent(file.name) },
+          body: file,
+        });
+      })
+      .then(
+        function (answer) {
+          attachBtn.disabled = false;
+          queueMessage('', [answer]);
+        },
+        function (error) {
+          attachBtn.disabled = false;
+          if (error.status === 401 && !retried) {
+            store.token = null;
+            return ensureSession().then(function () { upload(file, true); });
+          }
+          showNotice(error.status ? error.message : 'The file could not be uploaded: you seem to be offline.');
+        },
+      );
+  }
+
+  // ---- events ------------------------------------------------------------------------------------------------------
+  function toggle(open) {
+    opened = open;
+    rootEl.className = 'root' + (open ? ' open' : '');
+    if (open) {
+      unread = 0;
+      connect();
+      refreshForm();
+      setTimeout(function () { (needsContact() ? nameInput : input).focus(); }, 0);
+    }
+    setBadge();
+  }
+
+  launcher.addEventListener('click', function () { toggle(!opened); });
+  closeBtn.addEventListener('click', function () { toggle(false); });
+  sendBtn.addEventListener('click', sendText);
+  input.addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      sendText();
+    }
+  });
+  attachBtn.addEventListener('click', function () { fileInput.click(); });
+  fileInput.addEventListener('change', function () {
+    var file = fileInput.files && fileInput.files[0];
+    fileInput.value = '';
+    if (file) upload(file);
+  });
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    store.contact = { name: nameInput.value.trim() || undefined, email: emailInput.value.trim() || undefined };
+    save();
+    refreshForm();
+    input.focus();
+  });
+  window.addEventListener('online', function () {
+    if (!started || socket) return;
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    attempt = 0;
+    connect();
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    // A returning visitor (or one with unsent messages) reconnects at once to get replies and send the queue.
+    if (store.token || store.queue.length) connect();
+  }
+  if (document.body) mount();
+  else document.addEventListener('DOMContentLoaded', mount);
+})();

@@ -1,0 +1,325 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImapFlow } from 'imapflow';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import { useTestDatabase } from './support/database.js';
+import { createOperator } from './support/factories.js';
+import { testLogger } from './support/logger.js';
+import { startDovecot, type Dovecot } from './support/dovecot.js';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
+import { EmailChannel } from '../channels/email.js';
+import { resolveEmailConversation } from '../channels/email-threading.js';
+import { baseSubject, trimReply } from '../channels/email-mail.js';
+import { createInbox, type InboundResult } from '../src/inbox.js';
+import { closeConversation, replyToCustomer } from '../src/conversations/operator-actions.js';
+import { OutboxWorker } from '../src/outbox/worker.js';
+import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
+import { deliveryEvents } from '../src/outbox/delivery-events.js';
+import { DeliveryError } from '../src/outbox/errors.js';
+import { loadConfig, ConfigError } from '../src/config.js';
+import { ConversationModel, CustomerModel, EmailCursorModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
+import type { ChannelSink, InboundMessage } from '../src/domain.js';
+
+useTestDatabase();
+let dovecot: Dovecot;
+let smtp: SmtpSink;
+beforeAll(async () => {
+  [dovecot, smtp] = await Promise.all([startDovecot(), startSmtpSink()]);
+});
+afterAll(async () => {
+  await Promise.all([dovecot?.stop(), smtp?.close()]);
+});
+
+const inbox = createInbox({ reopenWindowMs: 24 * 3600_000, logger: testLogger, resolveConversation: resolveEmailConversation });
+
+async function withImap<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: dovecot.user, pass: dovecot.password }, logger: false });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.logout();
+  }
+}
+
+/** Each test reads its own IMAP folder: the database is emptied between tests, the mail server is not. */
+let folders = 0;
+async function newFolder(): Promise<string> {
+  const name = `Test${++folders}`;
+  await withImap((client) => client.mailboxCreate(name));
+  return name;
+}
+
+async function deliverMail(folder: string, mail: Mail.Options): Promise<void> {
+  const raw = await new MailComposer({ to: 'support@example.com', date: new Date(), ...mail }).compile().build();
+  await withImap((client) => client.append(folder, raw));
+}
+
+function emailChannel(folder: string) {
+  return new EmailChannel({
+    address: 'support@example.com',
+    displayName: 'Example Support',
+    imap: { host: dovecot.host, port: dovecot.port, secure: false, user: dovecot.user, password: dovecot.password, mailbox: folder },
+    smtp: { host: smtp.host, port: smtp.port, secure: false },
+    // Long: new mail must arrive through IDLE, not the polling fallback.
+    pollIntervalMs: 60_000,
+    maxAttachmentSize: 64 * 1024,
+    logger: testLogger,
+    reconnect: { baseMs: 100, maxMs: 1000 },
+  });
+}
+
+/** Hands every mail to the inbox and remembers what the channel delivered, in order. */
+function recordingSink() {
+  const delivered: InboundMessage[] = [];
+  /** Results of the inbox, pushed once it is completely done with a mail (wait on these before acting on the chat). */
+  const handled: InboundResult[] = [];
+  const sink: ChannelSink = {
+    async inbound(message) {
+      delivered.push(message);
+      handled.push(await inbox.receive(message));
+    },
+  };
+  return { sink, delivered, handled };
+}
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function runningChannel(folder: string) {
+  const channel = emailChannel(folder);
+  const recording = recordingSink();
+  await channel.start(recording.sink);
+  await until(() => channel.state() === 'up');
+  return { channel, ...recording };
+}
+
+const storedMessages = () => MessageModel.find({ direction: 'in' }).sort({ createdAt: 1 }).lean();
+
+describe('e-mail channel', () => {
+  it('turns a new mail into a conversation shown to operators: subject first, quoted history and signature trimmed, whole text kept', async () => {
+    const folder = await newFolder();
+    const { channel } = await runningChannel(folder);
+    await deliverMail(folder, {
+      from: '"Alice Customer" <Alice@Customer.example>',
+      subject: 'Order 42 is late',
+      messageId: '<first-42@customer.example>',
+      text: 'Hello,\nmy order 42 has not arrived.\n\nOn Mon, 2 Mar 2026, Shop <shop@example.com> wrote:\n> Your order is on its way\n\n-- \nAlice, ACME Corp\n+1 555 0100',
+      attachments: [{ filename: 'receipt.txt', content: 'paid 42 EUR', contentType: 'text/plain' }],
+    });
+    await until(async () => (await storedMessages()).length === 1);
+    await channel.stop();
+
+    const [message] = await storedMessages();
+    expect(message!.text).toBe('Subject: Order 42 is late\n\nHello,\nmy order 42 has not arrived.');
+    expect(message!.meta.find((m) => m.name === 'originalText')?.value).toContain('> Your order is on its way');
+    expect(message!.meta.find((m) => m.name === 'messageId')?.value).toBe('<first-42@customer.example>');
+    expect(message!.attachments[0]).toMatchObject({ fileName: 'receipt.txt', mimeType: 'text/plain', dataBase64: Buffer.from('paid 42 EUR').toString('base64') });
+    expect(await CustomerModel.findOne().lean()).toMatchObject({ channel: 'email', externalChatId: 'alice@customer.example', name: 'Alice Customer', email: 'alice@customer.example' });
+    expect(await ConversationModel.findOne().lean()).toMatchObject({ channel: 'email', status: 'new' });
+    expect(await OutboxItemModel.countDocuments({ route: 'console', action: 'relay' })).toBe(1);
+  });
+
+  it('reads an HTML-only mail as text and leaves out attachments over the size limit, saying so', async () => {
+    const folder = await newFolder();
+    const { channel } = await runningChannel(folder);
+    await deliverMail(folder, {
+      from: 'bob@customer.example',
+      subject: 'Broken link',
+      html: '<p>The <b>download</b> link is broken.</p><p>Thanks</p>',
+      attachments: [{ filename: 'huge.bin', content: Buffer.alloc(100 * 1024, 1), contentType: 'application/octet-stream' }],
+    });
+    await until(async () => (await storedMessages()).length === 1);
+    await channel.stop();
+    const [message] = await storedMessages();
+    expect(message!.text).toMatch(/^Subject: Broken link\n\nThe download link is broken\.\s+Thanks\n\n\[huge\.bin: 100 KB, larger than the 64 KB limit, not shown\]$/);
+    expect(message!.attachments).toHaveLength(0);
+  });
+
+  it("sends an operator's reply by SMTP as Re: <subject> [#N], threaded to the customer's mail, with HTML and the attachment; a reply to it from another address reopens that chat", async () => {
+    const folder = await newFolder();
+    const { channel, handled } = await runningChannel(folder);
+    await deliverMail(folder, { from: 'carol@customer.example', subject: 'Refund', messageId: '<refund-1@customer.example>', references: '<older@customer.example>', text: 'I want a refund.' });
+    await until(() => handled.length === 1);
+    const conversation = (await ConversationModel.findOne())!;
+    const operator = await createOperator({ name: 'Olga' });
+    const reply = await replyToCustomer({
+      conversation,
+      operator,
+      text: 'Refund approved <b>today</b>.\nSee the form.',
+      attachments: [{ kind: 'document', fileName: 'form.pdf', mimeType: 'application/pdf', dataBase64: Buffer.from('%PDF-1.4 form').toString('base64') }],
+    });
+    const worker = new OutboxWorker({ workerId: 'w', deliverers: new Map([['email', channelDeliverer(channel)]]), events: deliveryEvents(), logger: testLogger, leaseMs: 5000, pollIntervalMs: 50, maxAttempts: 3, sendTimeoutMs: 10_000, backoffBaseMs: 50 });
+    smtp.mails.length = 0;
+    worker.start();
+    await until(() => smtp.mails.length === 1);
+    await until(async () => (await MessageModel.findById(reply._id).lean())?.delivery?.status === 'sent');
+    await worker.stop();
+
+    const sent = smtp.mails[0]!;
+    expect(sent.subject).toBe(`Re: Refund [#${conversation.number}]`);
+    expect(sent.to && !Array.isArray(sent.to) ? sent.to.text : '').toBe('carol@customer.example');
+    expect(sent.from?.value[0]).toMatchObject({ address: 'support@example.com', name: 'Example Support' });
+    expect(sent.inReplyTo).toBe('<refund-1@customer.example>');
+    expect(sent.references).toEqual(['<older@customer.example>', '<refund-1@customer.example>']);
+    expect(sent.text?.trim()).toBe('Refund approved <b>today</b>.\nSee the form.');
+    expect(sent.html).toContain('Refund approved &lt;b&gt;today&lt;/b&gt;.<br>');
+    expect(sent.attachments.map((a) => [a.filename, a.content.toString()])).toEqual([['form.pdf', '%PDF-1.4 form']]);
+    const stored = await MessageModel.findById(reply._id).lean();
+    expect(stored?.externalId).toBe(sent.messageId);
+
+    await closeConversation((await ConversationModel.findById(conversation._id))!, operator, 'solved');
+    await deliverMail(folder, { from: 'carol.private@home.example', subject: 'Re: Refund', inReplyTo: sent.messageId, references: [sent.messageId!], text: 'Thank you!\n\n> Refund approved' });
+    await until(() => handled.length === 2);
+    await channel.stop();
+    expect(await ConversationModel.countDocuments()).toBe(1);
+    expect((await ConversationModel.findById(conversation._id))!.status).not.toBe('closed');
+    expect((await storedMessages())[1]).toMatchObject({ conversation: conversation._id, text: 'Thank you!' });
+  });
+
+  it('joins replies to their conversation: the same address while it is open, In-Reply-To from other addresses open or closed, [#N] only from the customer', async () => {
+    const folder = await newFolder();
+    const { channel, handled } = await runningChannel(folder);
+    await deliverMail(folder, { from: 'dan@customer.example', subject: 'Invoice', messageId: '<inv-1@customer.example>', text: 'Where is my invoice?' });
+    await until(() => handled.length === 1);
+    await deliverMail(folder, { from: 'dan@customer.example', subject: 'Re: Invoice', text: 'Any news?' });
+    await until(() => handled.length === 2);
+    const conversation = (await ConversationModel.findOne())!;
+    const operator = await createOperator();
+
+    await deliverMail(folder, { from: 'assistant@dan-company.example', subject: 'Re: Invoice', inReplyTo: '<inv-1@customer.example>', text: 'Dan asked me to follow up.' });
+    await until(() => handled.length === 3);
+
+    await closeConversation((await ConversationModel.findById(conversation._id))!, operator, 'solved');
+    await deliverMail(folder, { from: 'accounting@dan-company.example', subject: 'Re: Invoice', inReplyTo: '<inv-1@customer.example>', text: 'Dan forwarded this to us.' });
+    await until(() => handled.length === 4);
+
+    await closeConversation((await ConversationModel.findById(conversation._id))!, operator, 'solved');
+    await deliverMail(folder, { from: 'dan@customer.example', subject: `Invoice question [#${conversation.number}]`, text: 'One more thing.' });
+    await until(() => handled.length === 5);
+
+    // A chat number is easy to guess: from someone else it must not put their mail into Dan's conversation.
+    await closeConversation((await ConversationModel.findById(conversation._id))!, operator, 'solved');
+    await deliverMail(folder, { from: 'stranger@elsewhere.example', subject: `Hello [#${conversation.number}]`, text: 'Let me in.' });
+    await until(() => handled.length === 6);
+    await channel.stop();
+
+    const messages = await storedMessages();
+    expect(messages.slice(0, 5).map((m) => String(m.conversation))).toEqual(Array(5).fill(String(conversation._id)));
+    expect(messages.slice(1, 5).map((m) => m.text)).toEqual(['Any news?', 'Dan asked me to follow up.', 'Dan forwarded this to us.', `Subject: Invoice question [#${conversation.number}]\n\nOne more thing.`]);
+    expect(String(messages[5]!.conversation)).not.toBe(String(conversation._id));
+    expect(await ConversationModel.countDocuments()).toBe(2);
+    expect((await ConversationModel.findById(conversation._id))!.status).toBe('closed');
+  });
+
+  it('drops bounces and auto-replies without opening a chat, and reads on past them', async () => {
+    const folder = await newFolder();
+    const { channel, delivered } = await runningChannel(folder);
+    await deliverMail(folder, {
+      from: 'MAILER-DAEMON@mx.customer.example',
+      subject: 'Undelivered Mail Returned to Sender',
+      headers: { 'Content-Type': 'multipart/report; report-type=delivery-status; boundary="b1"' },
+      text: 'This is the mail system.',
+    });
+    await deliverMail(folder, { from: 'erin@customer.example', subject: 'Out of office', headers: { 'Auto-Submitted': 'auto-replied' }, text: 'I am away until Monday.' });
+    await deliverMail(folder, { from: 'news@shop.example', subject: 'Our sale', headers: { Precedence: 'bulk' }, text: 'Sale!' });
+    await deliverMail(folder, { from: 'frank@customer.example', subject: 'Real question', text: 'Do you ship to Norway?' });
+    await until(async () => (await storedMessages()).length === 1);
+    await until(async () => (await EmailCursorModel.findById(`imap:${dovecot.user}@${dovecot.host}/${folder}`).lean())?.lastUid === 4);
+    await channel.stop();
+
+    expect(delivered.map((m) => m.externalChatId)).toEqual(['frank@customer.example']);
+    expect(await ConversationModel.countDocuments()).toBe(1);
+    expect(await CustomerModel.countDocuments()).toBe(1);
+  });
+
+  it('processes each mail exactly once across a restart, including mail that arrived while it was stopped', async () => {
+    const folder = await newFolder();
+    const first = await runningChannel(folder);
+    await deliverMail(folder, { from: 'gina@customer.example', subject: 'One', messageId: '<one@customer.example>', text: 'first' });
+    await until(async () => (await storedMessages()).length === 1);
+    await first.channel.stop();
+    expect(first.channel.state()).toBe('stopped');
+
+    await deliverMail(folder, { from: 'gina@customer.example', subject: 'Two', messageId: '<two@customer.example>', text: 'second' });
+    const second = await runningChannel(folder);
+    await until(async () => (await storedMessages()).length === 2);
+    await second.channel.stop();
+
+    expect(first.delivered.map((m) => m.externalMessageId)).toEqual(['<one@customer.example>']);
+    expect(second.delivered.map((m) => m.externalMessageId)).toEqual(['<two@customer.example>']);
+    expect((await storedMessages()).map((m) => m.text)).toEqual(['Subject: One\n\nfirst', 'Subject: Two\n\nsecond']);
+  });
+
+  it('reconnects when the server drops the connection, reports down and up, and reads the mail that came meanwhile', async () => {
+    const folder = await newFolder();
+    const channel = emailChannel(folder);
+    const { sink, delivered } = recordingSink();
+    const states: string[] = [];
+    await channel.start({ ...sink, stateChanged: (_kind, state) => states.push(state) });
+    await until(() => channel.state() === 'up');
+    dovecot.kick(dovecot.user);
+    await until(() => states.includes('down'));
+    await deliverMail(folder, { from: 'hugo@customer.example', subject: 'Still there?', text: 'Hello after the outage' });
+    await until(() => delivered.length === 1);
+    await channel.stop();
+    expect(states).toEqual(['starting', 'up', 'down', 'up', 'stopped']);
+    expect((await storedMessages()).map((m) => m.text)).toEqual(['Subject: Still there?\n\nHello after the outage']);
+  });
+
+  it('reports a refused recipient (5xx) as permanent and a temporary SMTP failure (4xx) as transient', async () => {
+    const channel = emailChannel('INBOX');
+    smtp.failNext(550, 'No such user here');
+    const permanent = await channel.send('nobody@customer.example', { text: 'hi', attachments: [] }, { idempotencyKey: 'k-550' }).catch((e: unknown) => e);
+    smtp.failNext(451, 'Try again later');
+    const transient = await channel.send('later@customer.example', { text: 'hi', attachments: [] }, { idempotencyKey: 'k-451' }).catch((e: unknown) => e);
+    expect(permanent).toBeInstanceOf(DeliveryError);
+    expect(permanent).toMatchObject({ kind: 'permanent' });
+    expect((permanent as Error).message).toMatch(/No such user here/);
+    expect(transient).toMatchObject({ kind: 'transient' });
+  });
+});
+
+describe('e-mail configuration', () => {
+  it('is off without EMAIL_* variables, and names what is missing when only some are set', () => {
+    expect(loadConfig({}).email).toBeUndefined();
+    let problems: string[] = [];
+    try {
+      loadConfig({ EMAIL_ADDRESS: 'support@example.com', EMAIL_IMAP_HOST: 'imap.example.com' });
+    } catch (error) {
+      if (error instanceof ConfigError) problems = error.problems;
+    }
+    expect(problems).toEqual([expect.stringMatching(/^EMAIL_SMTP_HOST: required for the e-mail channel/)]);
+  });
+
+  it('parses a complete setup with the defaults', () => {
+    const config = loadConfig({ EMAIL_ADDRESS: 'support@example.com', EMAIL_IMAP_HOST: 'imap.example.com', EMAIL_SMTP_HOST: 'smtp.example.com', EMAIL_IMAP_PASSWORD: 'secret' });
+    expect(config.email).toEqual({
+      address: 'support@example.com',
+      displayName: undefined,
+      imap: { host: 'imap.example.com', port: 993, secure: true, user: 'support@example.com', password: 'secret', mailbox: 'INBOX' },
+      smtp: { host: 'smtp.example.com', port: 587, secure: false, user: undefined, password: undefined },
+      pollIntervalMs: 60_000,
+      maxAttachmentSize: 10 * 1024 * 1024,
+    });
+  });
+});
+
+describe('e-mail text for operators', () => {
+  it('cuts quoted history wrapped over two lines, Outlook and Russian quote headers, and the signature', () => {
+    expect(trimReply('Yes, please.\n\nOn Tue, 3 Mar 2026 at 10:00, Support <support@example.com>\nwrote:\n> Shall we?')).toBe('Yes, please.');
+    expect(trimReply('Done.\n-----Original Message-----\nFrom: Support')).toBe('Done.');
+    expect(trimReply('Спасибо!\n\n3 марта 2026 г., Поддержка <support@example.com> написал:\n> Готово')).toBe('Спасибо!');
+    expect(trimReply('Thanks\n-- \nBob\nCEO')).toBe('Thanks');
+    expect(trimReply('> only a quote')).toBe('> only a quote');
+  });
+
+  it('strips reply prefixes and the chat number from a subject', () => {
+    expect(baseSubject('Re: Fwd: RE: Order 42 [#17]')).toBe('Order 42');
+  });
+});
