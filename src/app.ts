@@ -13,9 +13,11 @@ import { channelDeliverer } from './outbox/channel-deliverer.js';
 import { deliveryEvents } from './outbox/delivery-events.js';
 import { recordDeliveryReceipt } from './outbox/delivery-receipts.js';
 import { showStatusChangesInConsole } from './conversations/status-follow-up.js';
+import { recordFactsOnTransitions } from './stats/facts-store.js';
 import { CONSOLE_ROUTE, requestConsole } from './console/actions.js';
 import type { OperatorConsole } from './console/console.js';
 import { buildChannels } from '../channels/index.js';
+import { resolveEmailConversation } from '../channels/email-threading.js';
 import { createJobs, startJobs } from './jobs/index.js';
 import { defineReportJobs } from './stats/report-job.js';
 
@@ -46,7 +48,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const logger = overrides.logger ?? createLogger(config);
   const db = await connectDatabase(config, logger);
   const metrics = createMetrics(() => OutboxItemModel.countDocuments({ status: 'pending' }));
-  const inbox = createInbox({ reopenWindowMs: config.conversations.reopenWindowMs, logger, metrics });
+  const inbox = createInbox({ reopenWindowMs: config.conversations.reopenWindowMs, logger, metrics, resolveConversation: resolveEmailConversation });
 
   // Jobs are defined before the console so its commands (/remind) can plan them; they run after start-up.
   const timedWork = createJobs({ config, db: db.connection.db!, logger });
@@ -84,6 +86,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     metrics,
   });
   const stopShowingStatus = showStatusChangesInConsole();
+  const stopRecordingFacts = recordFactsOnTransitions({ logger, inbox });
 
   const sink: ChannelSink = {
     inbound: async (message) => {
@@ -114,6 +117,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await jobs?.stop(config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();
+      stopRecordingFacts();
       await db.close();
       logger.info('stopped');
     })());

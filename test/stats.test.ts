@@ -12,6 +12,7 @@ import type { ChannelKind, CloseReason, ConversationStatus } from '../src/domain
 import { renderChart } from '../src/stats/chart.js';
 import { computeStats } from '../src/stats/compute.js';
 import { csvField } from '../src/stats/csv.js';
+import { rebuildFacts } from '../src/stats/facts-store.js';
 import { parsePeriod, parseStatsArgs } from '../src/stats/period.js';
 import { DAILY_REPORT_JOB, defineReportJobs, postReport, reportSchedules, WEEKLY_REPORT_JOB } from '../src/stats/report-job.js';
 import { useTestDatabase } from './support/database.js';
@@ -86,6 +87,8 @@ async function storeWeek() {
     { created: '2024-03-12T10:00:00', channel: 'vk', owner: boris, status: 'new', counts: [1, 0] },
   ];
   for (const chat of chats) await storeChat(chat);
+  // Stored behind the conversation code's back: fill the /stats read model as the daily rebuild would.
+  await rebuildFacts();
   return { anna, boris };
 }
 
@@ -356,6 +359,7 @@ describe('CSV export escaping', () => {
   it('round-trips awkward customer names through the exported file', async () => {
     await storeChat({ created: '2024-03-05T10:00:00', channel: 'email', status: 'new', counts: [1, 0], customerName: 'Smith, "Jr"\nsecond line' });
     await storeChat({ created: '2024-03-05T11:00:00', channel: 'email', status: 'new', counts: [1, 0], customerName: '@cmd|calc' });
+    await rebuildFacts();
     const supervisor = await createOperator({ role: 'supervisor' });
     const { ctx, files } = recordingContext(supervisor, `export ${WEEK}`);
     await stats.run(ctx);
@@ -381,16 +385,18 @@ describe('stats chart', () => {
 });
 
 describe('scheduled reports', () => {
-  it('posts yesterday\'s figures to the General topic as a notice', async () => {
+  it('posts yesterday\'s figures to the General topic as a notice, with the chart', async () => {
     await storeWeek();
     await postReport('daily', { config, logger: testLogger, now: new Date('2024-03-05T09:00:00Z') });
     const items = await OutboxItemModel.find({ route: 'console', action: 'notice' }).lean();
     expect(items).toHaveLength(1);
     expect(items[0]!.stream).toBe('console:general');
-    const payload = items[0]!.payload as { text: string; html: boolean };
+    const payload = items[0]!.payload as { text: string; html: boolean; file?: { fileName: string; mimeType: string; dataBase64: string } };
     expect(payload.html).toBe(true);
     expect(payload.text).toContain('Daily support report: yesterday (2024-03-04)');
     expect(payload.text).toContain('2 opened, 2 closed (solved 2)');
+    expect(payload.file).toMatchObject({ mimeType: 'image/png', fileName: expect.stringMatching(/^daily-report-.*\.png$/) });
+    expect(Buffer.from(payload.file!.dataBase64, 'base64').subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   });
 
   it('covers the seven days before the weekly run', async () => {

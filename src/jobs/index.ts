@@ -15,6 +15,7 @@ import { ARCHIVE_JOB, runArchive } from './archive.js';
 import { OPERATOR_FOLLOWUP_JOB, runOperatorFollowup, type OperatorFollowupData } from './operator-followup.js';
 import { inboxHooks, planOnTransition } from './planning.js';
 import { doOnce, pruneRunClaims } from './marks.js';
+import { REBUILD_FACTS_JOB, rebuildFacts } from '../stats/facts-store.js';
 
 export const PRUNE_JOB = 'prune-job-claims';
 
@@ -66,6 +67,7 @@ export function createJobs(options: {
   scheduler.define<SurveyData>(SURVEY_JOB, (data) => runSurvey(context, data));
   scheduler.define(ARCHIVE_JOB, async () => void (await runArchive(context)), { concurrency: 1 });
   scheduler.define(PRUNE_JOB, async () => void (await pruneRunClaims(new Date(context.now().getTime() - 7 * 86_400_000))), { concurrency: 1 });
+  scheduler.define(REBUILD_FACTS_JOB, async () => void (await rebuildFacts()), { concurrency: 1 });
   scheduler.define<OperatorFollowupData>(OPERATOR_FOLLOWUP_JOB, async (data, job) => {
     await doOnce(`followup:${job.id}`, undefined, context.now(), () => runOperatorFollowup(context, data));
   });
@@ -88,6 +90,7 @@ export async function startJobs(options: {
   const { scheduler, context } = options.created ?? createJobs(options);
   await scheduler.every('1 day', ARCHIVE_JOB);
   await scheduler.every('1 day', PRUNE_JOB);
+  await scheduler.every('1 day', REBUILD_FACTS_JOB);
   await scheduler.start();
   const stopPlanning = onTransition(planOnTransition(context));
   const stopHooks = options.inbox?.use(inboxHooks(context));

@@ -9,6 +9,7 @@ import { conversationLogger } from '../logger.js';
 import type { JobsContext } from './context.js';
 import { loadConversation } from './episode.js';
 import { doOnce, isMarked } from './marks.js';
+import { refreshFacts } from '../stats/facts-store.js';
 
 export const SURVEY_JOB = 'satisfaction-survey';
 
@@ -85,6 +86,7 @@ export function surveyReplyInterceptor(ctx: Pick<JobsContext, 'settings' | 'logg
     }
     const at = ctx.now();
     await ConversationModel.updateOne({ _id: conversation._id }, { $set: { rating: { score: rating.score, comment: rating.comment, at }, lastCustomerMessageAt: message.sentAt }, $inc: { 'counts.in': 1 } });
+    await refreshFacts(conversation._id);
     const stars = '⭐'.repeat(rating.score);
     await requestConsole({ action: 'notice', conversation: conversation._id, text: `${stars} Customer rated this chat ${rating.score}/5${rating.comment ? `: ${rating.comment}` : ''}` });
     const thanks = await renderTemplate('messages', 'survey-thanks', customer.language ?? undefined, { customerName: customer.name ?? '', companyName: ctx.companyName });

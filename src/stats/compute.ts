@@ -2,7 +2,8 @@ import { DateTime } from 'luxon';
 import type { Types } from 'mongoose';
 import { OperatorModel } from '../db/models/index.js';
 import { CLOSE_REASONS, type ChannelKind, type CloseReason } from '../domain.js';
-import { conversationFacts, type ConversationFacts } from './fetch.js';
+import type { ConversationFacts } from './fetch.js';
+import { conversationFactsFromBuckets } from './fetch-buckets.js';
 import { average, spread } from './figures.js';
 import type { StatsPeriod } from './period.js';
 
@@ -203,9 +204,9 @@ export async function summarize(facts: AsyncIterable<ConversationFacts> | Iterab
   };
 }
 
-/** Reads the period's conversations from the database and computes the report, operators named. */
+/** Reads the period's conversation facts from the read model and computes the report, operators named. */
 export async function computeStats(options: StatsOptions): Promise<StatsReport> {
-  const facts = conversationFacts({ from: options.period.from, to: options.period.to, channel: options.channel, owner: options.operator?.id });
+  const facts = conversationFactsFromBuckets({ from: options.period.from, to: options.period.to, channel: options.channel, owner: options.operator?.id });
   const { perOperatorIds, ...report } = await summarize(facts, options);
   const operators = await OperatorModel.find({ _id: { $in: perOperatorIds.map((o) => o.operatorId) } }, { name: 1, username: 1 }).lean();
   const names = new Map(operators.map((o) => [String(o._id), o.name]));

@@ -40,7 +40,8 @@ const REPORT_PROJECTION = {
   'counts.out': 1,
   'rating.score': 1,
 };
-const EXPORT_PROJECTION = { ...REPORT_PROJECTION, number: 1, customer: 1 };
+/** Every field of ConversationFacts. */
+export const EXPORT_PROJECTION = { ...REPORT_PROJECTION, number: 1, customer: 1 };
 
 /**
  * Streams the conversations a period concerns: those opened in it and those closed in it. One `$or` of two

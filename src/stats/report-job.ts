@@ -24,9 +24,9 @@ export function reportPeriod(kind: 'daily' | 'weekly', timezone: string, now = n
 export async function postReport(kind: 'daily' | 'weekly', deps: { config: Config; logger: Logger; now?: Date }): Promise<void> {
   const period = reportPeriod(kind, deps.config.stats.timezone, deps.now);
   const title = kind === 'daily' ? 'Daily support report' : 'Weekly support report';
-  // The chart is not posted yet: notices carry text; the text report stands on its own.
-  const answer = await buildStatsAnswer({ period }, { config: deps.config, title, chart: false });
-  await requestConsole({ action: 'notice', text: answer.text, html: true });
+  const answer = await buildStatsAnswer({ period }, { config: deps.config, title });
+  const file = answer.chart ? { fileName: `${kind}-report-${period.label}.png`.replace(/[^\w.-]+/g, '_'), mimeType: 'image/png', dataBase64: answer.chart.toString('base64') } : undefined;
+  await requestConsole({ action: 'notice', text: answer.text, html: true, file });
   deps.logger.info({ report: kind, period: period.label, opened: answer.report.opened }, 'scheduled stats report queued');
 }
 

@@ -9,3 +9,6 @@ export * from './job-lease.js';
 export * from './job-mark.js';
 export * from './keys.js';
 export * from './whatsapp-session.js';
+export * from './webchat-file.js';
+export * from './email.js';
+export * from './stats-bucket.js';
