@@ -3,6 +3,7 @@ import type { Message } from 'grammy/types';
 import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, RateBucket, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { registerAttachmentSource } from '../src/attachments.js';
+import { storeWithRetry, type StoreRetryOptions } from '../src/inbound-retry.js';
 import { enqueue } from '../src/outbox/enqueue.js';
 import { renderTemplate } from '../src/templates.js';
 import { splitText } from '../src/util/split-text.js';
@@ -19,6 +20,8 @@ export interface TelegramChannelOptions {
   logger: Logger;
   companyName: string;
   rate: { perChatPerSecond: number; globalPerSecond: number };
+  /** How long a customer message is held while the database is unreachable. */
+  storeRetry?: StoreRetryOptions;
 }
 
 /**
@@ -79,9 +82,12 @@ export class TelegramChannel implements Channel {
       lastId = await this.sendAttachment(chatId, first, textFitsCaption ? message.text : undefined);
       for (const attachment of rest) lastId = await this.sendAttachment(chatId, attachment);
     }
+    // A one-time reply keyboard: a tap sends the button's text as the customer's message.
+    const keyboard = message.quickReplies?.length ? { reply_markup: { keyboard: [message.quickReplies.map((text) => ({ text }))], one_time_keyboard: true, resize_keyboard: true } } : {};
     if (message.text && !(first && textFitsCaption)) {
-      for (const piece of splitText(message.text, TEXT_LIMIT)) {
-        lastId = (await telegramCall(() => api.sendMessage(chatId, piece))).message_id;
+      const pieces = splitText(message.text, TEXT_LIMIT);
+      for (const [index, piece] of pieces.entries()) {
+        lastId = (await telegramCall(() => api.sendMessage(chatId, piece, index === pieces.length - 1 ? keyboard : {}))).message_id;
       }
     }
     if (lastId === undefined) throw new Error('nothing to send: the message has neither text nor attachments');
@@ -121,7 +127,8 @@ export class TelegramChannel implements Channel {
       this.options.logger.debug({ messageId: message.message_id }, 'ignored a private message with nothing to relay');
       return;
     }
-    await this.sink?.inbound(normalized);
+    // Telegram does not send an update again once it was fetched: hold on to it while the database is down.
+    if (this.sink) await storeWithRetry(this.sink, normalized, this.options.logger, this.options.storeRetry);
   }
 
   private async download(fileId: string): Promise<{ data: Buffer; fileName?: string }> {

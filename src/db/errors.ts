@@ -5,3 +5,9 @@
 export function isDuplicateKeyError(error: unknown): boolean {
   return (error as { code?: number } | undefined)?.code === 11000;
 }
+
+/** The database could not be reached (down, restarting, network): worth trying again later, unlike a refused write. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name ?? '';
+  return /^Mongo(ose)?(Network|NetworkTimeout|ServerSelection|NotConnected|PoolCleared|TopologyClosed)Error$/.test(name);
+}

@@ -26,11 +26,12 @@ export function deliveryEvents(): OutboxEvents {
         return;
       }
       if (!item.message) return;
-      await setDelivery(item.message, 'failed', reason);
+      // The customer is marked first: whoever sees the failed message then also sees why the customer is unreachable.
       if (BLOCKED.test(reason) && item.conversation) {
         const conversation = await ConversationModel.findById(item.conversation);
         if (conversation) await CustomerModel.updateOne({ _id: conversation.customer }, { $set: { unreachable: true } });
       }
+      await setDelivery(item.message, 'failed', reason);
     },
   };
 }
