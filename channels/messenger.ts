@@ -58,7 +58,7 @@ interface GraphError {
  */
 export class MessengerChannel implements Channel {
   readonly kind = 'messenger' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: true, maxTextLength: TEXT_LIMIT };
   private readonly status: ChannelStateTracker;
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;
@@ -166,8 +166,12 @@ export class MessengerChannel implements Channel {
       }
     }
     const text = lines.filter(Boolean).join('\n');
-    for (const piece of text ? splitText(text, TEXT_LIMIT) : []) {
-      lastId = await this.post(JSON.stringify({ ...base, message: { text: piece } }), 'application/json');
+    const pieces = text ? splitText(text, TEXT_LIMIT) : [];
+    // Quick replies (at most 13) ride on the last piece; a tap comes back as a message with the title as its text.
+    const quickReplies = message.quickReplies?.slice(0, 13).map((title) => ({ content_type: 'text', title, payload: title }));
+    for (const [index, piece] of pieces.entries()) {
+      const withChoices = quickReplies?.length && index === pieces.length - 1 ? { quick_replies: quickReplies } : {};
+      lastId = await this.post(JSON.stringify({ ...base, message: { text: piece, ...withChoices } }), 'application/json');
     }
     if (lastId === undefined) throw DeliveryError.permanent('nothing to send: the message has neither text nor attachments');
     return { externalMessageId: lastId };

@@ -82,7 +82,7 @@ export function vkRandomId(idempotencyKey: string): number {
  */
 export class VkChannel implements Channel {
   readonly kind = 'vk' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: false, readReceipts: false, buttons: false, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: false, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
   private readonly vk: VK;
   private readonly status: ChannelStateTracker;
   private sink?: ChannelSink;
@@ -180,6 +180,8 @@ export class VkChannel implements Channel {
         attachment: part.attachment,
         lat: part.location?.latitude,
         long: part.location?.longitude,
+        // A one-time keyboard of text buttons: a tap sends the label as the customer's message.
+        keyboard: message.quickReplies?.length && index === parts.length - 1 ? vkKeyboard(message.quickReplies) : undefined,
       };
       if (!params.message && !params.attachment && params.lat === undefined) throw DeliveryError.permanent('nothing to send: the message has neither text nor attachments');
       try {
@@ -371,4 +373,9 @@ async function downloadFile(url: string): Promise<{ data: Buffer; mimeType?: str
   const response = await fetch(url);
   if (!response.ok) throw new Error(`VK file download answered HTTP ${response.status}`);
   return { data: Buffer.from(await response.arrayBuffer()), mimeType: response.headers.get('content-type') ?? undefined };
+}
+
+/** VK's keyboard JSON: one row of up to five text buttons (VK allows 5 per row). */
+function vkKeyboard(labels: string[]): string {
+  return JSON.stringify({ one_time: true, buttons: [labels.slice(0, 5).map((label) => ({ action: { type: 'text', label }, color: 'secondary' }))] });
 }

@@ -45,6 +45,8 @@ export interface ChatLine {
   text: string;
   files: FileView[];
   at: string;
+  /** Answers offered as buttons; the widget shows them under the newest message only. */
+  quickReplies?: string[];
 }
 
 export interface FileView {
@@ -73,7 +75,7 @@ type ClientFrame =
  */
 export class WebchatChannel implements Channel {
   readonly kind = 'webchat' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: true, deliveryReceipts: false, readReceipts: false, buttons: false, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, typing: true, deliveryReceipts: false, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
   /** The outbox passes our own `wc:` attachment references through; foreign ones arrive with their bytes. */
   readonly attachmentRefPrefix = REF_PREFIX;
   private readonly status: ChannelStateTracker;
@@ -132,7 +134,8 @@ export class WebchatChannel implements Channel {
       if (inline) lines.push(inline);
       else files.push(await this.keepOperatorFile(externalChatId, `${id}-${index}`, attachment));
     }
-    this.push(externalChatId, { type: 'message', message: { id, from: 'operator', text: lines.filter(Boolean).join('\n'), files, at: new Date(this.now()).toISOString() } });
+    const quickReplies = message.quickReplies?.length ? message.quickReplies : undefined;
+    this.push(externalChatId, { type: 'message', message: { id, from: 'operator', text: lines.filter(Boolean).join('\n'), files, at: new Date(this.now()).toISOString(), quickReplies } });
     return { externalMessageId: `wc:${id}` };
   }
 
@@ -292,8 +295,7 @@ export class WebchatChannel implements Channel {
       return sendTo(socket, { type: 'error', code: 'bad_frame' });
     }
     if (frame?.type === 'ping') return sendTo(socket, { type: 'pong' });
-    // Visitor typing has no place in the ChannelSink yet; accepted and dropped.
-    if (frame?.type === 'typing') return;
+    if (frame?.type === 'typing') return this.sink?.typing?.('webchat', session.visitorId);
     if (frame?.type !== 'message') return sendTo(socket, { type: 'error', code: 'unknown_type' });
     await this.onVisitorMessage(socket, session.visitorId, ip, frame);
   }
@@ -367,6 +369,7 @@ export class WebchatChannel implements Channel {
         text: lines.filter(Boolean).join('\n'),
         files,
         at: (m.createdAt ?? new Date()).toISOString(),
+        quickReplies: m.quickReplies?.length ? m.quickReplies : undefined,
       } satisfies ChatLine;
     });
   }

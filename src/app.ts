@@ -16,6 +16,7 @@ import { showStatusChangesInConsole } from './conversations/status-follow-up.js'
 import { recordFactsOnTransitions } from './stats/facts-store.js';
 import { CONSOLE_ROUTE, requestConsole } from './console/actions.js';
 import type { OperatorConsole } from './console/console.js';
+import { showCustomerTyping } from './console/customer-typing.js';
 import { buildChannels } from '../channels/index.js';
 import { resolveEmailConversation } from '../channels/email-threading.js';
 import { createJobs, startJobs } from './jobs/index.js';
@@ -96,6 +97,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await inbox.edited(channel, externalId, text);
     },
     deliveryStatus: (channel, externalId, status, error) => recordDeliveryReceipt(channel, externalId, status, error),
+    typing: showCustomerTyping(operatorConsole, logger),
     stateChanged: (channel, state, detail) => {
       const previous = channelStates.get(channel);
       channelStates.set(channel, state);

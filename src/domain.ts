@@ -49,6 +49,11 @@ export interface OutboundMessage {
   attachments: Attachment[];
   replyToExternalId?: string;
   meta?: Array<{ name: string; value: string }>;
+  /**
+   * Answers the customer can tap (a survey's 1-5); a tap comes back as an ordinary message with that text.
+   * Channels without buttons ignore them, so the text itself must ask in words too.
+   */
+  quickReplies?: string[];
 }
 
 export interface SendResult {
@@ -72,6 +77,8 @@ export interface ChannelSink {
   edited?(channel: ChannelKind, externalMessageId: string, text: string): Promise<void>;
   deliveryStatus?(channel: ChannelKind, externalMessageId: string, status: 'delivered' | 'read' | 'failed', error?: string): Promise<void>;
   stateChanged?(channel: ChannelKind, state: ChannelState, detail?: string): void;
+  /** The customer is typing: shown to operators where cheap, best effort, nothing stored. */
+  typing?(channel: ChannelKind, externalChatId: string): void;
 }
 
 export interface SendContext {

@@ -48,19 +48,23 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
   async function receive(message: InboundMessage): Promise<InboundResult> {
     const dedupeKey = `${message.channel}:${message.externalMessageId}`;
-    if (await InboundReceiptModel.exists({ _id: dedupeKey })) {
-      metrics?.duplicates.inc({ channel: message.channel });
-      return { status: 'duplicate' };
-    }
     const chatKey = chatKeyOf(message.channel, message.externalChatId);
     return perCustomer.run(chatKey, async () => {
-      const chat = await ChatKeyModel.findById(chatKey).lean();
-      const customer = await findOrCreateCustomer(message, chat?.customer);
+      // Independent reads go out together: each one is a round trip to the database.
+      const [seen, chat] = await Promise.all([InboundReceiptModel.exists({ _id: dedupeKey }), ChatKeyModel.findById(chatKey).lean()]);
+      if (seen) {
+        metrics?.duplicates.inc({ channel: message.channel });
+        return { status: 'duplicate' } as const;
+      }
+      const [customer, open] = await Promise.all([
+        findOrCreateCustomer(message, chat?.customer),
+        chat?.openConversation ? ConversationModel.findById(chat.openConversation) : null,
+      ]);
       for (const hook of hooks) {
         const consumed = await hook.intercept?.(message, customer);
         if (consumed) return { status: 'intercepted', conversation: consumed } as const;
       }
-      const found = await findOrOpenConversation(message, customer, chat ?? undefined);
+      const found = await findOrOpenConversation(message, customer, open, chat ?? undefined);
       let conversation = found.conversation;
       const log = conversationLogger(logger, conversation);
 
@@ -86,23 +90,23 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
         }
         throw error;
       }
-      await InboundReceiptModel.create({ _id: dedupeKey, message: stored._id }).catch((error: unknown) => {
-        if (!isDuplicateKeyError(error)) throw error;
-      });
       metrics?.inbound.inc({ channel: message.channel });
 
-      const at = new Date();
-      await ConversationModel.updateOne(
-        { _id: conversation._id },
-        { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: at }, $inc: { 'counts.in': 1 } },
-      );
+      const relayed = !customer.blocked;
+      const relay = () => (relayed ? requestConsole({ action: 'relay', conversation: conversation._id, message: stored._id }) : Promise.resolve());
       const next = statusOnCustomerMessage(conversation);
+      await Promise.all([
+        InboundReceiptModel.create({ _id: dedupeKey, message: stored._id }).catch((error: unknown) => {
+          if (!isDuplicateKeyError(error)) throw error;
+        }),
+        ConversationModel.updateOne({ _id: conversation._id }, { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': 1 } }),
+        // Without a status change the relay does not wait for the writes above; with one it shows the new status.
+        next ? undefined : relay(),
+      ]);
       if (next) {
         conversation = await transition(conversation, next, { actor: { kind: 'customer' }, reason: 'customer wrote' });
+        await relay();
       }
-
-      const relayed = !customer.blocked;
-      if (relayed) await requestConsole({ action: 'relay', conversation: conversation._id, message: stored._id });
       if (found.opened) await requestConsole({ action: 'newConversationAlert', conversation: conversation._id });
       log.info({ messageId: String(stored._id), channel: message.channel, opened: found.opened, reopened: found.reopened, relayed }, 'customer message stored');
       log.debug({ body: message.text }, 'customer message body');
@@ -112,8 +116,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     });
   }
 
-  async function findOrOpenConversation(message: InboundMessage, customer: CustomerDoc, chat?: { openConversation?: unknown; lastConversation?: unknown }) {
-    const open = chat?.openConversation ? await ConversationModel.findById(chat.openConversation) : null;
+  async function findOrOpenConversation(message: InboundMessage, customer: CustomerDoc, open: ConversationDoc | null, chat?: { lastConversation?: unknown }) {
     if (open && open.status !== 'closed' && open.status !== 'archived') return { conversation: open, opened: false, reopened: false };
 
     const threaded = await options.resolveConversation?.(message, customer);

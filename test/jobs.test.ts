@@ -305,13 +305,15 @@ describe('satisfaction survey', () => {
     return chat;
   }
 
-  it('asks for a 1-5 rating after a close as solved, and stores the digit reply without reopening', async () => {
+  it('asks for a 1-5 rating after a close as solved, with buttons 1-5, and stores the digit reply without reopening', async () => {
     const chat = await solvedChat('survey-1');
     expect(await plannedNames(chat)).toEqual([SURVEY_JOB]);
     advance(MIN);
     await scheduler.runDue(clock);
     const question = await renderTemplate('messages', 'survey', undefined, {});
     expect((await sentToCustomer(chat)).at(-1)).toBe(question);
+    const asked = await MessageModel.findOne({ conversation: chat._id, text: question }).lean();
+    expect(asked!.quickReplies).toEqual(['1', '2', '3', '4', '5']);
 
     const reply = await customerWrites('4 quick, but I had to wait a bit', { externalChatId: 'survey-1' });
     expect(reply.status).toBe('intercepted');

@@ -12,6 +12,8 @@ import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
 import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
+import { sendSystemMessage } from '../src/conversations/system-message.js';
+import { RATING_CHOICES } from '../src/jobs/survey.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
 
@@ -140,6 +142,14 @@ describe('Messenger replies', () => {
     const reply = await customerWroteThenOperatorReplies(Date.now() - 2 * HOUR);
     expect(graph.state.sends).toEqual([expect.objectContaining({ recipient: { id: '9001' }, messaging_type: 'RESPONSE', message: { text: 'Thanks, looking into it' }, answer: 'sent' })]);
     expect(reply).toMatchObject({ delivery: { status: 'sent' }, externalId: 'm_page1' });
+  });
+
+  it('offers answers as quick replies on the message', async () => {
+    await postWebhook(graph.webhook([graph.customerMessage('9001', { text: 'Where is my parcel?' }, Date.now() - HOUR)]));
+    const conversation = (await ConversationModel.findOne())!;
+    const asked = await sendSystemMessage(conversation, 'Rate us 1 to 5', { quickReplies: RATING_CHOICES });
+    await until(async () => (await MessageModel.findById(asked._id).lean())?.delivery?.status === 'sent');
+    expect(graph.state.sends.at(-1)!.message).toEqual({ text: 'Rate us 1 to 5', quick_replies: RATING_CHOICES.map((title) => ({ content_type: 'text', title, payload: title })) });
   });
 
   it('between 24 hours and 7 days: sent with the HUMAN_AGENT message tag', async () => {

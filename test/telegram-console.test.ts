@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
 import { ConversationModel, MessageModel, OperatorModel } from '../src/db/models/index.js';
 import { withInlineBytes } from '../src/attachments.js';
+import { sendSystemMessage } from '../src/conversations/system-message.js';
+import { RATING_CHOICES } from '../src/jobs/survey.js';
 
 let h: TelegramHarness;
 const alice = { id: 5001, first_name: 'Alice', last_name: 'Smith', username: 'alice_s', language_code: 'en' };
@@ -73,6 +75,26 @@ describe('Telegram console in forum mode', () => {
     });
     expect((await OperatorModel.findById(conversation?.owner))?.telegramUserId).toBe(bob.id);
     await eventually(() => h.telegram.state.topics.get(topicId)?.name.startsWith('⏳ #1'));
+  });
+
+  it('offers a survey\'s answers as a one-time keyboard, and a tap comes back as the customer\'s message', async () => {
+    const { conversation } = await customerOpensChat();
+    await sendSystemMessage(conversation, 'How would you rate our help, 1 to 5?', { quickReplies: RATING_CHOICES });
+    const asked = await eventually(() => h.telegram.privateMessages(alice.id).find((m) => m.text === 'How would you rate our help, 1 to 5?'));
+    expect(asked.params.reply_markup).toEqual({ keyboard: [['1', '2', '3', '4', '5'].map((text) => ({ text }))], one_time_keyboard: true, resize_keyboard: true });
+    h.telegram.customerWrites(alice, { text: '5' });
+    await eventually(() => MessageModel.findOne({ direction: 'in', text: '5' }));
+  });
+
+  it("shows in the chat's topic that the customer is typing, at most every few seconds", async () => {
+    const { conversation, topicId } = await customerOpensChat();
+    h.gateway.console!.showTyping!(String(conversation._id));
+    h.gateway.console!.showTyping!(String(conversation._id));
+    const actions = () => h.telegram.state.calls.filter((c) => c.method === 'sendChatAction');
+    await eventually(() => actions().length === 1);
+    expect(actions()[0]!.params).toMatchObject({ chat_id: h.telegram.groupId, action: 'typing', message_thread_id: topicId });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(actions()).toHaveLength(1);
   });
 
   it('keeps a message starting with ! as an internal note and never sends it', async () => {

@@ -12,6 +12,8 @@ import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
 import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
+import { sendSystemMessage } from '../src/conversations/system-message.js';
+import { RATING_CHOICES } from '../src/jobs/survey.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink, ChannelState } from '../src/domain.js';
 
@@ -155,6 +157,16 @@ describe('VK channel, sending', () => {
     expect(Number.isInteger(sends[0]!.random_id) && sends[0]!.random_id > 0 && sends[0]!.random_id < 2 ** 31).toBe(true);
     expect(fake.state.delivered).toEqual([expect.objectContaining({ peer_id: 1001, message: 'Your order ships today' })]);
     expect(await MessageModel.findById(reply._id).lean()).toMatchObject({ delivery: { status: 'sent' }, externalId: String(fake.state.delivered[0]!.id) });
+  });
+
+  it('offers answers as a one-time keyboard of text buttons', async () => {
+    await inbox.receive(inbound({ channel: 'vk', externalChatId: '1001', profile: { name: 'Known Name' } }));
+    const conversation = (await ConversationModel.findOne())!;
+    await sendSystemMessage(conversation, 'Rate us 1 to 5', { quickReplies: RATING_CHOICES });
+    await until(settled);
+    const sent = fake.state.sends.at(-1)!;
+    expect(sent.message).toBe('Rate us 1 to 5');
+    expect(JSON.parse(String(sent.keyboard))).toEqual({ one_time: true, buttons: [RATING_CHOICES.map((label) => ({ action: { type: 'text', label }, color: 'secondary' }))] });
   });
 
   it('VK drops a repeated random_id: the same item sent twice reaches the customer once', async () => {

@@ -11,6 +11,8 @@ import { testLogger } from './support/logger.js';
 import { SESSION_EXPIRED_CLOSE, WebchatChannel, type WebchatOptions } from '../channels/webchat.js';
 import { signVisitorToken } from '../channels/webchat-token.js';
 import { createInbox } from '../src/inbox.js';
+import { sendSystemMessage } from '../src/conversations/system-message.js';
+import { RATING_CHOICES } from '../src/jobs/survey.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
@@ -23,10 +25,13 @@ useTestDatabase();
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 const ALLOWED = 'https://shop.example.com';
 const inbox = createInbox({ reopenWindowMs: 3600_000, logger: testLogger });
+/** Visitors the channel reported typing, in order. */
+const typingVisitors: string[] = [];
 const sink: ChannelSink = {
   inbound: async (message) => {
     await inbox.receive(message);
   },
+  typing: (channel, externalChatId) => void typingVisitors.push(`${channel}:${externalChatId}`),
 };
 
 function channelOptions(overrides: Partial<WebchatOptions>): WebchatOptions {
@@ -304,20 +309,23 @@ describe('web chat in a real browser', () => {
     await page.locator('input[name=name]').fill('Dana Visitor');
     await page.locator('input[name=email]').fill('dana@example.com');
     await page.locator('.form button').click();
-    await page.locator('textarea').fill('Hello, my parcel has not arrived');
+    await page.locator('textarea').pressSequentially('Hello, my parcel has not arrived');
     await page.locator('textarea').press('Enter');
 
     const stored = await until(() => MessageModel.findOne({ channel: 'webchat', text: 'Hello, my parcel has not arrived' }).lean());
     const conversation = (await ConversationModel.findById(stored.conversation))!;
     expect(conversation).toMatchObject({ channel: 'webchat', status: 'new' });
+    // Typing the message told support once (the widget repeats it at most every 3 s), as this visitor.
+    const visitor = (await CustomerModel.findById(conversation.customer).lean())!.externalChatId;
+    expect(typingVisitors).toEqual([`webchat:${visitor}`]);
     expect(await CustomerModel.findById(conversation.customer).lean()).toMatchObject({ name: 'Dana Visitor', email: 'dana@example.com' });
-    expect(await OutboxItemModel.findOne({ route: 'console', action: 'relay', message: stored._id }).lean()).toBeTruthy();
+    await until(() => OutboxItemModel.findOne({ route: 'console', action: 'relay', message: stored._id }).lean());
     await page.locator('.msg.visitor:not(.pending)').filter({ hasText: 'Hello, my parcel' }).waitFor();
 
     await page.locator('input[type=file]').setInputFiles({ name: 'parcel.png', mimeType: 'image/png', buffer: pngOf(160, 90, '#2a9d8f') });
     const picture = await until(() => MessageModel.findOne({ conversation: conversation._id, 'attachments.kind': 'photo' }).lean());
     expect(picture.attachments[0]).toMatchObject({ fileName: 'parcel.png', mimeType: 'image/png', ref: expect.stringMatching(/^wc:/) });
-    expect(await OutboxItemModel.findOne({ route: 'console', action: 'relay', message: picture._id }).lean()).toBeTruthy();
+    await until(() => OutboxItemModel.findOne({ route: 'console', action: 'relay', message: picture._id }).lean());
     await until(() => page.locator('.msg.visitor img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 160));
 
     const operator = await createOperator({ name: 'Olga' });
@@ -329,6 +337,15 @@ describe('web chat in a real browser', () => {
     expect(await shown.locator('b, img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await until(async () => (await MessageModel.findOne({ direction: 'out' }).lean())?.delivery?.status === 'sent');
+
+    // Offered answers are buttons under the newest message; a tap sends its text and takes the buttons away.
+    await sendSystemMessage(conversation, 'How would you rate our help, 1 to 5?', { quickReplies: RATING_CHOICES });
+    const choices = page.locator('.msg.operator').filter({ hasText: 'How would you rate' }).locator('.choice');
+    await choices.first().waitFor();
+    expect(await choices.allTextContents()).toEqual(RATING_CHOICES);
+    await choices.filter({ hasText: '5' }).click();
+    await until(() => MessageModel.findOne({ conversation: conversation._id, direction: 'in', text: '5' }).lean());
+    expect(await page.locator('.choice').count()).toBe(0);
 
     // The host page's loud styles do not reach into the widget.
     const sendStyle = await page.locator('.send').evaluate((button) => {
@@ -353,7 +370,8 @@ describe('web chat in a real browser', () => {
     await page.locator('.msg.visitor:not(.pending)').filter({ hasText: 'written while offline' }).waitFor();
     // History came back with the reconnect: the whole chat is still there, once.
     expect(await page.locator('.msg.operator').count()).toBe(1);
-    expect(await page.locator('.msg.visitor').count()).toBe(3);
+    expect(await page.locator('.msg.system').filter({ hasText: 'How would you rate' }).count()).toBe(1);
+    expect(await page.locator('.msg.visitor').count()).toBe(4);
     await context.close();
   });
 

@@ -16,6 +16,7 @@
   var askContactAttr = script.getAttribute('data-ask-contact');
   var storeKey = 'support-gateway-webchat:' + base;
   var TYPING_HINT_MS = 5000;
+  var TYPING_SEND_MS = 3000;
 
   // ---- persistent state (token, contact, offline queue) -------------------------------------------------
   var memory = {};
@@ -66,6 +67,9 @@
     '.msg{max-width:80%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}',
     '.msg.visitor{align-self:flex-end;background:#2563eb;color:#fff;border-bottom-right-radius:4px}',
     '.msg.operator{align-self:flex-start;background:#fff;color:#111827;border-bottom-left-radius:4px;box-shadow:0 1px 2px rgba(0,0,0,.08)}',
+    '.choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}',
+    '.choice{all:unset;box-sizing:border-box;min-width:36px;padding:6px 10px;border-radius:8px;border:1px solid #2563eb;color:#2563eb;background:#fff;font:inherit;text-align:center;cursor:pointer}',
+    '.choice:hover{background:#eff6ff}',
     '.msg.system{align-self:center;background:#e5e7eb;color:#374151;font-size:13px}',
     '.msg.pending{opacity:.6}',
     '.msg.failed{background:#fee2e2;color:#991b1b}',
@@ -208,12 +212,34 @@
       }
     });
     if (line.from === 'operator' || line.from === 'system') node.appendChild(el('div', 'meta', line.from === 'operator' ? 'Support' : ''));
+    // Buttons belong to the newest message only: anything new takes the old ones away.
+    removeChoices();
+    if (line.quickReplies && line.quickReplies.length) node.appendChild(choicesOf(line.quickReplies));
     rendered[key] = node;
     if (line.id) rendered['i:' + line.id] = node;
     emptyEl.style.display = 'none';
     list.appendChild(node);
     list.scrollTop = list.scrollHeight;
     return node;
+  }
+
+  function choicesOf(labels) {
+    var row = el('div', 'choices');
+    labels.forEach(function (label) {
+      var button = el('button', 'choice', label);
+      button.type = 'button';
+      button.addEventListener('click', function () {
+        removeChoices();
+        queueMessage(label, []);
+      });
+      row.appendChild(button);
+    });
+    return row;
+  }
+
+  function removeChoices() {
+    var rows = list.querySelectorAll('.choices');
+    for (var i = 0; i < rows.length; i++) rows[i].parentNode.removeChild(rows[i]);
   }
 
   function clearList() {
@@ -477,6 +503,14 @@
       event.preventDefault();
       sendText();
     }
+  });
+  // Tells support the visitor is typing, at most every few seconds.
+  var typingSentAt = 0;
+  input.addEventListener('input', function () {
+    var now = Date.now();
+    if (!input.value || now - typingSentAt < TYPING_SEND_MS || !socket || socket.readyState !== 1) return;
+    typingSentAt = now;
+    socket.send(JSON.stringify({ type: 'typing' }));
   });
   attachBtn.addEventListener('click', function () { fileInput.click(); });
   fileInput.addEventListener('change', function () {

@@ -7,4 +7,6 @@ export interface OperatorConsole {
   state(): ChannelState;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Shows that the conversation's customer is typing (a hint that fades by itself; lost when it can't be shown). */
+  showTyping?(conversationId: string): void;
 }

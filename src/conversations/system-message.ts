@@ -8,7 +8,7 @@ import { queueForCustomer } from './operator-actions.js';
  * Stored as outbound with a system author, queued on the customer's stream, and shown in the topic.
  * It does not change the status and does not count as an operator's first response.
  */
-export async function sendSystemMessage(conversation: ConversationDoc, text: string, options: { attachments?: Attachment[]; showInConsole?: boolean } = {}): Promise<MessageDoc> {
+export async function sendSystemMessage(conversation: ConversationDoc, text: string, options: { attachments?: Attachment[]; showInConsole?: boolean; quickReplies?: string[] } = {}): Promise<MessageDoc> {
   const customer = await CustomerModel.findById(conversation.customer);
   if (!customer) throw new Error(`conversation #${conversation.number} has no customer`);
   const message = new MessageModel({
@@ -18,6 +18,7 @@ export async function sendSystemMessage(conversation: ConversationDoc, text: str
     author: { kind: 'system', name: 'Gateway' },
     text,
     attachments: options.attachments ?? [],
+    ...(options.quickReplies?.length ? { quickReplies: options.quickReplies } : {}),
     delivery: { status: 'pending', at: new Date() },
   });
   message.dedupeKey = `local:${message._id}`;

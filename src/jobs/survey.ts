@@ -19,6 +19,9 @@ export interface SurveyData {
   closedAt: string;
 }
 
+/** Plain digits: a tap comes back as the message "5", which parseRating reads like a typed answer. */
+export const RATING_CHOICES = ['1', '2', '3', '4', '5'];
+
 const surveyMark = (conversationId: string, closedAt: Date) => `survey:${conversationId}:${closedAt.getTime()}`;
 
 export async function planSurvey(ctx: JobsContext, conversation: ConversationDoc): Promise<void> {
@@ -38,7 +41,7 @@ export async function runSurvey(ctx: JobsContext, data: SurveyData): Promise<voi
   const sent = await doOnce(surveyMark(data.conversationId, closedAt), conversation._id, ctx.now(), async () => {
     const customer = await CustomerModel.findById(conversation.customer);
     const text = await renderTemplate('messages', 'survey', customer?.language ?? undefined, { customerName: customer?.name ?? '', companyName: ctx.companyName });
-    await sendSystemMessage(conversation, text);
+    await sendSystemMessage(conversation, text, { quickReplies: RATING_CHOICES });
   });
   if (!sent) return;
   conversationLogger(ctx.logger, conversation).info('satisfaction survey sent');

@@ -37,6 +37,7 @@ export function channelDeliverer(channel: Channel & { attachmentRefPrefix?: stri
         attachments,
         replyToExternalId: message.replyToExternalId ?? undefined,
         meta: message.meta.map((m) => ({ name: m.name ?? '', value: m.value ?? '' })),
+        ...(message.quickReplies?.length ? { quickReplies: [...message.quickReplies] } : {}),
       };
       const { externalMessageId } = await channel.send(customer.externalChatId, outbound, context);
       return { externalId: externalMessageId };

@@ -15,6 +15,7 @@ export interface VkSendCall {
   attachment?: string;
   lat?: string;
   long?: string;
+  keyboard?: string;
   answer: 'sent' | 'duplicate' | `error ${number}`;
 }
 
@@ -66,7 +67,7 @@ export async function startFakeVkApi(options: FakeVkOptions = {}) {
     if (params.access_token !== token) return error(5, params);
     const injected = state.failNext.get(name)?.shift();
     if (name === 'messages.send') {
-      const call: VkSendCall = { peer_id: Number(params.peer_id), random_id: Number(params.random_id), message: params.message, attachment: params.attachment, lat: params.lat, long: params.long, answer: 'sent' };
+      const call: VkSendCall = { peer_id: Number(params.peer_id), random_id: Number(params.random_id), message: params.message, attachment: params.attachment, lat: params.lat, long: params.long, keyboard: params.keyboard, answer: 'sent' };
       state.sends.push(call);
       if (injected) {
         call.answer = `error ${injected}`;

@@ -5,7 +5,7 @@ import type { Config } from '../../config.js';
 import type { ChannelState } from '../../domain.js';
 import type { Logger } from '../../logger.js';
 import type { Command, CommandServices } from '../../../commands/command.js';
-import { OutboxItemModel } from '../../db/models/index.js';
+import { ConversationModel, OutboxItemModel } from '../../db/models/index.js';
 import type { Deliverer } from '../../outbox/worker.js';
 import { DASHBOARD_STREAM, requestConsole } from '../actions.js';
 import type { OperatorConsole } from '../console.js';
@@ -23,6 +23,7 @@ export interface TelegramConsoleOptions {
 }
 
 export const WEBHOOK_PATH = '/telegram/webhook';
+const TYPING_REPEAT_MS = 4000;
 
 /**
  * The operators' Telegram group. Owns the one Bot (customer chats are mounted on it by the Telegram
@@ -38,6 +39,8 @@ export class TelegramConsole implements OperatorConsole {
   private current: ChannelState = 'stopped';
   private runner?: RunnerHandle;
   private dashboardTimer?: NodeJS.Timeout;
+  /** When each conversation last showed "typing": Telegram shows it for about 5 s, so once per 4 s is enough. */
+  private readonly typingShownAt = new Map<string, number>();
 
   constructor(private readonly options: TelegramConsoleOptions) {
     this.telegram = options.config.telegram!;
@@ -127,6 +130,20 @@ export class TelegramConsole implements OperatorConsole {
     clearTimeout(this.dashboardTimer);
     if (this.runner?.isRunning()) await this.runner.stop();
     this.current = 'stopped';
+  }
+
+  showTyping(conversationId: string): void {
+    const now = Date.now();
+    if (now - (this.typingShownAt.get(conversationId) ?? 0) < TYPING_REPEAT_MS) return;
+    this.typingShownAt.set(conversationId, now);
+    if (this.typingShownAt.size > 10_000) this.typingShownAt.clear();
+    void (async () => {
+      const conversation = await ConversationModel.findById(conversationId, { console: 1 }).lean();
+      const threadId = this.forum ? conversation?.console?.topicId : undefined;
+      // Only in the chat's topic: in reply mode "typing" would not say which customer it is.
+      if (!threadId) return;
+      await this.bot.api.sendChatAction(this.telegram.operatorChatId, 'typing', { message_thread_id: threadId });
+    })().catch((error: unknown) => this.logger.debug({ err: error, conversation: conversationId }, 'could not show that the customer is typing'));
   }
 
   /** Refreshes the pinned dashboard at most once per DASHBOARD_INTERVAL, whatever the number of changes. */

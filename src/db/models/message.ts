@@ -37,6 +37,8 @@ const messageSchema = new Schema(
     consoleMessageIds: { type: [Number], default: [] },
     replyToExternalId: String,
     meta: { type: [{ name: String, value: String, _id: false }], default: [] },
+    /** Outbound: answers offered as buttons (OutboundMessage.quickReplies). */
+    quickReplies: { type: [String], default: undefined },
     delivery: {
       status: { type: String, enum: ['pending', 'sent', 'delivered', 'read', 'failed'] },
       error: String,
