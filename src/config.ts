@@ -43,6 +43,63 @@ const integerList = z
     return items.map(Number);
   });
 
+const port = (fallback: number) => z.coerce.number({ message: 'expected a port number' }).int().min(1).max(65535).default(fallback);
+
+/** One support mailbox: `EMAIL_<name>` for the first, `EMAIL_2_<name>` … `EMAIL_9_<name>` for more. */
+const mailboxSchema = z.object({
+  ADDRESS: z.email({ message: 'expected the support e-mail address, like support@example.com' }).optional(),
+  DISPLAY_NAME: z.string().optional(),
+  IMAP_HOST: z.string().min(1).optional(),
+  IMAP_PORT: port(993),
+  IMAP_SECURE: boolean(true),
+  IMAP_USER: z.string().min(1).optional(),
+  IMAP_PASSWORD: z.string().optional(),
+  IMAP_MAILBOX: z.string().min(1).default('INBOX'),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: port(587),
+  SMTP_SECURE: boolean(false),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().optional(),
+});
+const MAILBOX_PREFIXES = ['EMAIL_', ...Array.from({ length: 8 }, (_, i) => `EMAIL_${i + 2}_`)];
+const REQUIRED_MAILBOX_FIELDS = ['ADDRESS', 'IMAP_HOST', 'SMTP_HOST'] as const;
+
+export interface MailboxConfig {
+  address: string;
+  displayName?: string;
+  imap: { host: string; port: number; secure: boolean; user: string; password?: string; mailbox: string };
+  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string };
+}
+
+/** The configured mailboxes, in prefix order; a mailbox with only some of its required variables is a problem. */
+function parseMailboxes(env: Record<string, string | undefined>): { mailboxes: MailboxConfig[]; problems: string[] } {
+  const mailboxes: MailboxConfig[] = [];
+  const problems: string[] = [];
+  const fields = Object.keys(mailboxSchema.shape);
+  for (const prefix of MAILBOX_PREFIXES) {
+    const own = Object.fromEntries(fields.filter((field) => env[prefix + field] !== undefined).map((field) => [field, env[prefix + field]]));
+    if (!REQUIRED_MAILBOX_FIELDS.some((field) => own[field])) continue;
+    const missing = REQUIRED_MAILBOX_FIELDS.filter((field) => !own[field]);
+    const together = REQUIRED_MAILBOX_FIELDS.map((field) => prefix + field).join(', ');
+    problems.push(...missing.map((field) => `${prefix}${field}: required for the e-mail channel: ${together} go together`));
+    const parsed = mailboxSchema.safeParse(own);
+    if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => `${prefix}${issue.path.join('.')}: ${issue.message}`));
+    if (!parsed.success || missing.length > 0) continue;
+    const m = parsed.data;
+    if (mailboxes.some((other) => other.address.toLowerCase() === m.ADDRESS!.toLowerCase())) {
+      problems.push(`${prefix}ADDRESS: ${m.ADDRESS} is configured twice`);
+      continue;
+    }
+    mailboxes.push({
+      address: m.ADDRESS!,
+      displayName: m.DISPLAY_NAME,
+      imap: { host: m.IMAP_HOST!, port: m.IMAP_PORT, secure: m.IMAP_SECURE, user: m.IMAP_USER ?? m.ADDRESS!, password: m.IMAP_PASSWORD, mailbox: m.IMAP_MAILBOX },
+      smtp: { host: m.SMTP_HOST!, port: m.SMTP_PORT, secure: m.SMTP_SECURE, user: m.SMTP_USER, password: m.SMTP_PASSWORD },
+    });
+  }
+  return { mailboxes, problems };
+}
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -79,19 +136,6 @@ const schema = z
     SHUTDOWN_TIMEOUT: duration('15s'),
     COMPANY_NAME: z.string().default('our'),
     // @section email variables
-    EMAIL_ADDRESS: z.email({ message: 'expected the support e-mail address, like support@example.com' }).optional(),
-    EMAIL_DISPLAY_NAME: z.string().optional(),
-    EMAIL_IMAP_HOST: z.string().min(1).optional(),
-    EMAIL_IMAP_PORT: z.coerce.number({ message: 'expected a port number' }).int().min(1).max(65535).default(993),
-    EMAIL_IMAP_SECURE: boolean(true),
-    EMAIL_IMAP_USER: z.string().min(1).optional(),
-    EMAIL_IMAP_PASSWORD: z.string().optional(),
-    EMAIL_IMAP_MAILBOX: z.string().min(1).default('INBOX'),
-    EMAIL_SMTP_HOST: z.string().min(1).optional(),
-    EMAIL_SMTP_PORT: z.coerce.number({ message: 'expected a port number' }).int().min(1).max(65535).default(587),
-    EMAIL_SMTP_SECURE: boolean(false),
-    EMAIL_SMTP_USER: z.string().min(1).optional(),
-    EMAIL_SMTP_PASSWORD: z.string().optional(),
     EMAIL_POLL_INTERVAL: duration('60s'),
     EMAIL_MAX_ATTACHMENT_SIZE: z.coerce.number({ message: 'expected a size in bytes' }).int().positive('expected a size in bytes').default(10 * 1024 * 1024),
     // @section webchat variables
@@ -190,15 +234,7 @@ const schema = z
       }, 'expected an IANA time zone like Europe/Moscow or UTC'),
   })
   .superRefine((env, ctx) => {
-    // @section email checks
-    {
-      const email = { EMAIL_ADDRESS: env.EMAIL_ADDRESS, EMAIL_IMAP_HOST: env.EMAIL_IMAP_HOST, EMAIL_SMTP_HOST: env.EMAIL_SMTP_HOST };
-      if (Object.values(email).some(Boolean)) {
-        for (const [name, value] of Object.entries(email)) {
-          if (!value) ctx.addIssue({ code: 'custom', path: [name], message: 'required for the e-mail channel: EMAIL_ADDRESS, EMAIL_IMAP_HOST and EMAIL_SMTP_HOST go together' });
-        }
-      }
-    }
+    // @section email checks (mailboxes: parseMailboxes)
     // @section webchat checks
     if (env.WEBCHAT_ENABLED && !env.WEBCHAT_SECRET && env.NODE_ENV === 'production') {
       ctx.addIssue({ code: 'custom', path: ['WEBCHAT_SECRET'], message: 'required in production while the web chat is on: it signs visitor sessions (set WEBCHAT_ENABLED=false to turn the web chat off)' });
@@ -284,12 +320,9 @@ export interface Config {
   shutdownTimeoutMs: number;
   companyName: string;
   // @section email config type
-  /** The e-mail channel (channels/email.ts): IMAP in, SMTP out. */
+  /** The e-mail channel (channels/email.ts): IMAP in, SMTP out, for one or more support mailboxes. */
   email?: {
-    address: string;
-    displayName?: string;
-    imap: { host: string; port: number; secure: boolean; user: string; password?: string; mailbox: string };
-    smtp: { host: string; port: number; secure: boolean; user?: string; password?: string };
+    mailboxes: MailboxConfig[];
     pollIntervalMs: number;
     maxAttachmentSize: number;
   };
@@ -339,9 +372,9 @@ export interface Config {
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const blankAsUnset = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(blankAsUnset);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
-  }
+  const { mailboxes, problems: mailboxProblems } = parseMailboxes(blankAsUnset);
+  const problems = [...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)), ...mailboxProblems];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const env = result.data;
   return {
     env: env.NODE_ENV,
@@ -370,17 +403,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     companyName: env.COMPANY_NAME,
     // @section email config value
-    email:
-      env.EMAIL_ADDRESS && env.EMAIL_IMAP_HOST && env.EMAIL_SMTP_HOST
-        ? {
-            address: env.EMAIL_ADDRESS,
-            displayName: env.EMAIL_DISPLAY_NAME,
-            imap: { host: env.EMAIL_IMAP_HOST, port: env.EMAIL_IMAP_PORT, secure: env.EMAIL_IMAP_SECURE, user: env.EMAIL_IMAP_USER ?? env.EMAIL_ADDRESS, password: env.EMAIL_IMAP_PASSWORD, mailbox: env.EMAIL_IMAP_MAILBOX },
-            smtp: { host: env.EMAIL_SMTP_HOST, port: env.EMAIL_SMTP_PORT, secure: env.EMAIL_SMTP_SECURE, user: env.EMAIL_SMTP_USER, password: env.EMAIL_SMTP_PASSWORD },
-            pollIntervalMs: env.EMAIL_POLL_INTERVAL,
-            maxAttachmentSize: env.EMAIL_MAX_ATTACHMENT_SIZE,
-          }
-        : undefined,
+    email: mailboxes.length > 0 ? { mailboxes, pollIntervalMs: env.EMAIL_POLL_INTERVAL, maxAttachmentSize: env.EMAIL_MAX_ATTACHMENT_SIZE } : undefined,
     // @section webchat config value
     webchat: env.WEBCHAT_ENABLED
       ? {

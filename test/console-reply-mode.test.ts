@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
-import { ConversationModel, OperatorModel } from '../src/db/models/index.js';
+import { ConversationModel, MessageModel, OperatorModel } from '../src/db/models/index.js';
 
 /** A plain group without Topics: operators answer by replying to the relayed message. */
 let h: TelegramHarness;
@@ -17,8 +17,12 @@ beforeEach(async () => {
   await OperatorModel.create({ telegramUserId: bob.id, name: 'Bob', username: 'bob_op', role: 'operator' });
 });
 
+/** The relayed message, once the gateway has recorded which chat it shows (what an operator's reply is matched by). */
 async function relayedMessage(text: string) {
-  return eventually(() => h.telegram.groupMessages().find((m) => m.text?.includes(text) && !m.text.includes('New chat')));
+  return eventually(async () => {
+    const shown = h.telegram.groupMessages().find((m) => m.text?.includes(text) && !m.text.includes('New chat'));
+    return shown && (await MessageModel.exists({ consoleMessageIds: shown.message_id })) ? shown : undefined;
+  });
 }
 
 describe('Telegram console in reply mode', () => {

@@ -55,12 +55,22 @@ async function deliverMail(folder: string, mail: Mail.Options): Promise<void> {
   await withImap((client) => client.append(folder, raw));
 }
 
-function emailChannel(folder: string) {
-  return new EmailChannel({
-    address: 'support@example.com',
-    displayName: 'Example Support',
+function mailbox(folder: string, address = 'support@example.com', displayName = 'Example Support') {
+  return {
+    address,
+    displayName,
     imap: { host: dovecot.host, port: dovecot.port, secure: false, user: dovecot.user, password: dovecot.password, mailbox: folder },
     smtp: { host: smtp.host, port: smtp.port, secure: false },
+  };
+}
+
+function emailChannel(...folders: string[]) {
+  return emailChannelOf(folders.map((folder) => mailbox(folder)));
+}
+
+function emailChannelOf(mailboxes: ReturnType<typeof mailbox>[]) {
+  return new EmailChannel({
+    mailboxes,
     // Long: new mail must arrive through IDLE, not the polling fallback.
     pollIntervalMs: 60_000,
     maxAttachmentSize: 64 * 1024,
@@ -272,6 +282,32 @@ describe('e-mail channel', () => {
     expect((await storedMessages()).map((m) => m.text)).toEqual(['Subject: Still there?\n\nHello after the outage']);
   });
 
+  it('reads several mailboxes and answers each customer from the mailbox they wrote to', async () => {
+    const [supportFolder, salesFolder] = [await newFolder(), await newFolder()];
+    const channel = emailChannelOf([mailbox(supportFolder), mailbox(salesFolder, 'sales@example.com', 'Example Sales')]);
+    const { sink, handled } = recordingSink();
+    await channel.start(sink);
+    await deliverMail(salesFolder, { from: 'ivan@customer.example', to: 'sales@example.com', subject: 'Bulk order', text: 'Price for 500 units?' });
+    await until(() => handled.length === 1);
+    await deliverMail(supportFolder, { from: 'judy@customer.example', subject: 'Login', text: 'I cannot log in.' });
+    await until(() => handled.length === 2);
+    const operator = await createOperator();
+    const worker = new OutboxWorker({ workerId: 'w', deliverers: new Map([['email', channelDeliverer(channel)]]), events: deliveryEvents(), logger: testLogger, leaseMs: 5000, pollIntervalMs: 50, maxAttempts: 3, sendTimeoutMs: 10_000, backoffBaseMs: 50 });
+    smtp.mails.length = 0;
+    worker.start();
+    for (const customer of ['ivan@customer.example', 'judy@customer.example']) {
+      const conversation = (await ConversationModel.findOne({ customer: (await CustomerModel.findOne({ externalChatId: customer }))!._id }))!;
+      await replyToCustomer({ conversation, operator, text: `Hello ${customer}` });
+    }
+    await until(() => smtp.mails.length === 2);
+    await worker.stop();
+    await channel.stop();
+    const fromOf = (to: string) => smtp.mails.find((m) => (m.to && !Array.isArray(m.to) ? m.to.text : '') === to)!.from?.value[0];
+    expect(fromOf('ivan@customer.example')).toMatchObject({ address: 'sales@example.com', name: 'Example Sales' });
+    expect(fromOf('judy@customer.example')).toMatchObject({ address: 'support@example.com', name: 'Example Support' });
+    expect(smtp.mails.find((m) => m.from?.value[0]?.address === 'sales@example.com')!.messageId).toMatch(/@example\.com>$/);
+  });
+
   it('reports a refused recipient (5xx) as permanent and a temporary SMTP failure (4xx) as transient', async () => {
     const channel = emailChannel('INBOX');
     smtp.failNext(550, 'No such user here');
@@ -300,13 +336,40 @@ describe('e-mail configuration', () => {
   it('parses a complete setup with the defaults', () => {
     const config = loadConfig({ EMAIL_ADDRESS: 'support@example.com', EMAIL_IMAP_HOST: 'imap.example.com', EMAIL_SMTP_HOST: 'smtp.example.com', EMAIL_IMAP_PASSWORD: 'secret' });
     expect(config.email).toEqual({
-      address: 'support@example.com',
-      displayName: undefined,
-      imap: { host: 'imap.example.com', port: 993, secure: true, user: 'support@example.com', password: 'secret', mailbox: 'INBOX' },
-      smtp: { host: 'smtp.example.com', port: 587, secure: false, user: undefined, password: undefined },
+      mailboxes: [
+        {
+          address: 'support@example.com',
+          displayName: undefined,
+          imap: { host: 'imap.example.com', port: 993, secure: true, user: 'support@example.com', password: 'secret', mailbox: 'INBOX' },
+          smtp: { host: 'smtp.example.com', port: 587, secure: false, user: undefined, password: undefined },
+        },
+      ],
       pollIntervalMs: 60_000,
       maxAttachmentSize: 10 * 1024 * 1024,
     });
+  });
+
+  it('takes more mailboxes from EMAIL_2_* … EMAIL_9_*, and names the variables of an incomplete or repeated one', () => {
+    const first = { EMAIL_ADDRESS: 'support@example.com', EMAIL_IMAP_HOST: 'imap.example.com', EMAIL_SMTP_HOST: 'smtp.example.com' };
+    const config = loadConfig({ ...first, EMAIL_2_ADDRESS: 'sales@example.com', EMAIL_2_IMAP_HOST: 'imap.sales.example.com', EMAIL_2_IMAP_PORT: '143', EMAIL_2_IMAP_SECURE: 'false', EMAIL_2_SMTP_HOST: 'smtp.sales.example.com' });
+    expect(config.email!.mailboxes.map((m) => [m.address, m.imap.host, m.imap.port, m.imap.secure, m.imap.user])).toEqual([
+      ['support@example.com', 'imap.example.com', 993, true, 'support@example.com'],
+      ['sales@example.com', 'imap.sales.example.com', 143, false, 'sales@example.com'],
+    ]);
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return error instanceof ConfigError ? error.problems : [String(error)];
+      }
+    };
+    expect(problemsOf({ ...first, EMAIL_3_ADDRESS: 'billing@example.com', EMAIL_3_SMTP_PORT: 'many' })).toEqual([
+      expect.stringMatching(/^EMAIL_3_IMAP_HOST: required for the e-mail channel: EMAIL_3_ADDRESS, EMAIL_3_IMAP_HOST, EMAIL_3_SMTP_HOST go together/),
+      expect.stringMatching(/^EMAIL_3_SMTP_HOST: required/),
+      expect.stringMatching(/^EMAIL_3_SMTP_PORT: expected a port number/),
+    ]);
+    expect(problemsOf({ ...first, EMAIL_2_ADDRESS: 'SUPPORT@example.com', EMAIL_2_IMAP_HOST: 'imap2', EMAIL_2_SMTP_HOST: 'smtp2' })).toEqual(['EMAIL_2_ADDRESS: SUPPORT@example.com is configured twice']);
   });
 });
 
