@@ -92,21 +92,19 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
       }
       metrics?.inbound.inc({ channel: message.channel });
 
-      const relayed = !customer.blocked;
-      const relay = () => (relayed ? requestConsole({ action: 'relay', conversation: conversation._id, message: stored._id }) : Promise.resolve());
-      const next = statusOnCustomerMessage(conversation);
       await Promise.all([
         InboundReceiptModel.create({ _id: dedupeKey, message: stored._id }).catch((error: unknown) => {
           if (!isDuplicateKeyError(error)) throw error;
         }),
         ConversationModel.updateOne({ _id: conversation._id }, { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': 1 } }),
-        // Without a status change the relay does not wait for the writes above; with one it shows the new status.
-        next ? undefined : relay(),
       ]);
-      if (next) {
-        conversation = await transition(conversation, next, { actor: { kind: 'customer' }, reason: 'customer wrote' });
-        await relay();
-      }
+      const next = statusOnCustomerMessage(conversation);
+      if (next) conversation = await transition(conversation, next, { actor: { kind: 'customer' }, reason: 'customer wrote' });
+
+      // Only now: once operators see the message they act on the chat, and on FerretDB (whose updates are not
+      // atomic) a conversation write still in flight would overwrite what they did.
+      const relayed = !customer.blocked;
+      if (relayed) await requestConsole({ action: 'relay', conversation: conversation._id, message: stored._id });
       if (found.opened) await requestConsole({ action: 'newConversationAlert', conversation: conversation._id });
       log.info({ messageId: String(stored._id), channel: message.channel, opened: found.opened, reopened: found.reopened, relayed }, 'customer message stored');
       log.debug({ body: message.text }, 'customer message body');

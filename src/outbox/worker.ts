@@ -86,6 +86,11 @@ export class OutboxWorker {
     if (this.running) this.schedule(0);
   }
 
+  /** Resolves when the sends in flight now have settled, without starting any. For tests. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
   /** One pass over the due items; resolves when the started sends have settled. For tests and benchmarks. */
   async drainOnce(): Promise<void> {
     await this.tick();

@@ -42,6 +42,9 @@ export async function startTelegramHarness(options: { forum?: boolean; env?: Rec
     gateway,
     telegram,
     async reset() {
+      // A send of the previous test still in flight would land in the next one (a dashboard pinned after the
+      // fake server forgot its messages): let it finish first.
+      await gateway.worker.settled();
       await Promise.all(allModels.filter((m) => m.modelName !== 'Operator').map((m) => m.deleteMany({})));
       await models.OperatorModel.deleteMany({ telegramUserId: { $ne: 1 } });
       telegram.reset();

@@ -149,10 +149,12 @@ export class TelegramConsole implements OperatorConsole {
   /** Refreshes the pinned dashboard at most once per DASHBOARD_INTERVAL, whatever the number of changes. */
   private dashboardStale(): void {
     if (this.dashboardTimer) return;
+    const changedAt = new Date();
     this.dashboardTimer = setTimeout(async () => {
       this.dashboardTimer = undefined;
       try {
-        const queued = await OutboxItemModel.exists({ stream: DASHBOARD_STREAM, status: 'pending' });
+        // A refresh queued after the change renders after it; an older one may already be rendering without it.
+        const queued = await OutboxItemModel.exists({ stream: DASHBOARD_STREAM, status: 'pending', createdAt: { $gte: changedAt } });
         if (!queued) await requestConsole({ action: 'dashboard' });
       } catch (error) {
         this.logger.warn({ err: error }, 'could not queue a dashboard refresh');
