@@ -23,6 +23,7 @@ import type { ChannelKind, CloseReason } from '../src/domain.js';
 import { rebuildFacts } from '../src/stats/facts-store.js';
 import { parseStatsArgs } from '../src/stats/period.js';
 import { buildStatsAnswer } from '../src/stats/report.js';
+import { prng } from './prng.js';
 
 export interface StatsBenchOptions {
   conversations: number;
@@ -59,15 +60,6 @@ const REASONS: Array<[CloseReason, number]> = [
   ['other', 0.05],
 ];
 
-/** Deterministic PRNG (mulberry32) so two runs generate the same history. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, weighted: Array<[T, number]>): T {
   let r = random();

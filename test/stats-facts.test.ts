@@ -15,6 +15,7 @@ import { parseStatsArgs } from '../src/stats/period.js';
 import { useTestDatabase } from './support/database.js';
 import { createOperator, inbound } from './support/factories.js';
 import { testLogger } from './support/logger.js';
+import { prng } from '../bench/prng.js';
 
 useTestDatabase();
 const inbox = createInbox({ reopenWindowMs: 24 * 3600_000, logger: testLogger });
@@ -84,15 +85,6 @@ describe('the /stats read model kept current by the conversation lifecycle', () 
   });
 });
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 150 chats created over 6 days at all hours, most closed minutes to days later, some rated. */
 async function storeSpread(operators: OperatorDoc[]) {
