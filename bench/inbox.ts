@@ -13,19 +13,13 @@ import { startEmbeddedDatabase } from '../src/db/embedded.js';
 import * as models from '../src/db/models/index.js';
 import { createInbox } from '../src/inbox.js';
 import type { InboundMessage } from '../src/domain.js';
+import { forEachLimited } from '../src/util/for-each-limited.js';
 
 const MESSAGES = Number(process.env.BENCH_INBOX_MESSAGES ?? 3000);
 const MAX_IN_FLIGHT = Number(process.env.BENCH_INBOX_IN_FLIGHT ?? 100);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-async function runConcurrently<T>(items: T[], inFlight: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }
 
 function message(chat: number, n: number): InboundMessage {
@@ -36,7 +30,7 @@ async function rawInsertRate(count: number, inFlight: number): Promise<number> {
   const collection = mongoose.connection.db!.collection('bench_raw');
   const docs = Array.from({ length: count }, (_, i) => message(i % 100, i));
   const started = performance.now();
-  await runConcurrently(docs, inFlight, async (doc) => {
+  await forEachLimited(docs, inFlight, async (doc) => {
     await collection.insertOne({ ...doc });
   });
   return count / ((performance.now() - started) / 1000);
@@ -62,13 +56,13 @@ async function main() {
     await Promise.all(Object.values(models).filter((m): m is mongoose.Model<any> => typeof m === 'function' && 'deleteMany' in m).map((m) => m.deleteMany({})));
     await mongoose.connection.db!.collection('bench_raw').deleteMany({});
     // Open the conversations first: the figure is for messages into conversations that exist.
-    await runConcurrently(Array.from({ length: conversations }, (_, i) => i), MAX_IN_FLIGHT, async (chat) => {
+    await forEachLimited(Array.from({ length: conversations }, (_, i) => i), MAX_IN_FLIGHT, async (chat) => {
       await inbox.receive(message(chat, 0));
     });
     const inFlight = Math.min(conversations, MAX_IN_FLIGHT);
     const batch = Array.from({ length: MESSAGES }, (_, i) => message(i % conversations, i + 1));
     const started = performance.now();
-    await runConcurrently(batch, inFlight, async (m) => {
+    await forEachLimited(batch, inFlight, async (m) => {
       await inbox.receive(m);
     });
     const rate = MESSAGES / ((performance.now() - started) / 1000);

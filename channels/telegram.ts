@@ -3,7 +3,7 @@ import type { Message } from 'grammy/types';
 import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, RateBucket, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { registerAttachmentSource } from '../src/attachments.js';
-import { storeWithRetry, type StoreRetryOptions } from '../src/inbound-retry.js';
+import { storeWithRetry } from '../src/inbound-retry.js';
 import { enqueue } from '../src/outbox/enqueue.js';
 import { renderTemplate } from '../src/templates.js';
 import { splitText } from '../src/util/split-text.js';
@@ -20,8 +20,6 @@ export interface TelegramChannelOptions {
   logger: Logger;
   companyName: string;
   rate: { perChatPerSecond: number; globalPerSecond: number };
-  /** How long a customer message is held while the database is unreachable. */
-  storeRetry?: StoreRetryOptions;
 }
 
 /**
@@ -128,7 +126,7 @@ export class TelegramChannel implements Channel {
       return;
     }
     // Telegram does not send an update again once it was fetched: hold on to it while the database is down.
-    if (this.sink) await storeWithRetry(this.sink, normalized, this.options.logger, this.options.storeRetry);
+    if (this.sink) await storeWithRetry(this.sink, normalized, this.options.logger);
   }
 
   private async download(fileId: string): Promise<{ data: Buffer; fileName?: string }> {

@@ -4,7 +4,7 @@ import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelStat
 import type { Logger } from '../src/logger.js';
 import { MessageModel } from '../src/db/models/index.js';
 import { registerAttachmentSource } from '../src/attachments.js';
-import { storeWithRetry, type StoreRetryOptions } from '../src/inbound-retry.js';
+import { storeWithRetry } from '../src/inbound-retry.js';
 import { requestConsole } from '../src/console/actions.js';
 import { backoffDelay } from '../src/outbox/backoff.js';
 import { DeliveryError } from '../src/outbox/errors.js';
@@ -73,8 +73,6 @@ export interface WhatsAppWebChannelOptions {
   createClient?: () => WhatsAppClientLike;
   /** Reconnect backoff: first wait up to baseMs, doubling up to capMs. */
   reconnect?: { baseMs: number; capMs: number };
-  /** How long a message is held while the database is unreachable. */
-  storeRetry?: StoreRetryOptions;
 }
 
 /**
@@ -218,7 +216,7 @@ export class WhatsAppWebChannel implements Channel {
     if (replyTo) normalized.replyToExternalId = replyTo.id._serialized;
     if (media) normalized.attachments.unshift(media);
     // WhatsApp Web does not emit a message again: hold on to it while the database is down.
-    await storeWithRetry(this.sink!, normalized, this.options.logger, this.options.storeRetry);
+    await storeWithRetry(this.sink!, normalized, this.options.logger);
   }
 
   /** Small media inline; big media by reference, fetched from the phone when the console needs the bytes. */

@@ -1,5 +1,6 @@
 import type { ChannelKind, InboundMessage } from './domain.js';
 import { ChatKeyModel, CustomerModel, InboundReceiptModel, MessageModel, ConversationModel, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
+import { OPEN_STATUSES } from './db/models/conversation.js';
 import { isDuplicateKeyError } from './db/errors.js';
 import { chatKeyOf, openConversation } from './conversations/open.js';
 import { statusOnCustomerMessage, transition } from './conversations/lifecycle.js';
@@ -115,10 +116,10 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   }
 
   async function findOrOpenConversation(message: InboundMessage, customer: CustomerDoc, open: ConversationDoc | null, chat?: { lastConversation?: unknown }) {
-    if (open && open.status !== 'closed' && open.status !== 'archived') return { conversation: open, opened: false, reopened: false };
+    if (open && isOpen(open)) return { conversation: open, opened: false, reopened: false };
 
     const threaded = await options.resolveConversation?.(message, customer);
-    if (threaded && threaded.status !== 'closed' && threaded.status !== 'archived') return { conversation: threaded, opened: false, reopened: false };
+    if (threaded && isOpen(threaded)) return { conversation: threaded, opened: false, reopened: false };
     const last = chat?.lastConversation ? await ConversationModel.findById(chat.lastConversation) : null;
     const lastClosed = threaded?.status === 'closed' ? threaded : last?.status === 'closed' ? last : null;
     if (lastClosed?.closedAt && message.sentAt.getTime() - lastClosed.closedAt.getTime() < options.reopenWindowMs) {
@@ -146,6 +147,8 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
   return { receive, edited, use };
 }
+
+const isOpen = (conversation: ConversationDoc): boolean => (OPEN_STATUSES as readonly string[]).includes(conversation.status);
 
 /** The chat's customer, with the profile fields this message brings kept current. */
 async function findOrCreateCustomer(message: InboundMessage, knownId: unknown): Promise<CustomerDoc> {

@@ -64,8 +64,8 @@ function mailbox(folder: string, address = 'support@example.com', displayName = 
   };
 }
 
-function emailChannel(...folders: string[]) {
-  return emailChannelOf(folders.map((folder) => mailbox(folder)));
+function emailChannel(folder: string) {
+  return emailChannelOf([mailbox(folder)]);
 }
 
 function emailChannelOf(mailboxes: ReturnType<typeof mailbox>[]) {

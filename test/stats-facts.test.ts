@@ -9,7 +9,7 @@ import { bucketId } from '../src/stats/buckets.js';
 import { decodeFacts } from '../src/stats/fact-codec.js';
 import { summarize } from '../src/stats/compute.js';
 import type { ConversationFacts, FactsFilter } from '../src/stats/fetch.js';
-import { conversationFactsFromBuckets as conversationFacts } from '../src/stats/fetch-buckets.js';
+import { conversationFactsFromBuckets } from '../src/stats/fetch-buckets.js';
 import { rebuildFacts, recordFactsOnTransitions } from '../src/stats/facts-store.js';
 import { parseStatsArgs } from '../src/stats/period.js';
 import { useTestDatabase } from './support/database.js';
@@ -80,7 +80,7 @@ describe('the /stats read model kept current by the conversation lifecycle', () 
 
     const customerPeriod = { from: new Date(later.getTime() - 3600_000), to: new Date(later.getTime() + 3600_000) };
     const seen: ConversationFacts[] = [];
-    for await (const f of conversationFacts(customerPeriod)) seen.push(f);
+    for await (const f of conversationFactsFromBuckets(customerPeriod)) seen.push(f);
     expect(seen.map((f) => String(f._id))).toEqual([String(conversation._id)]);
   });
 });
@@ -134,7 +134,7 @@ async function bothWays(args: string, timezone: string, extra: { owner?: Types.O
   const query = parseStatsArgs(args, { timezone });
   const filter: FactsFilter = { from: query.period.from, to: query.period.to, channel: query.channel, owner: extra.owner };
   const options = { period: query.period, timezone, channel: query.channel };
-  return { fromBuckets: comparable(await summarize(conversationFacts(filter), options)), direct: comparable(await summarize(await directFacts(filter), options)) };
+  return { fromBuckets: comparable(await summarize(conversationFactsFromBuckets(filter), options)), direct: comparable(await summarize(await directFacts(filter), options)) };
 }
 
 /** The figures with the lists whose order follows the order facts arrive in sorted by their key. */

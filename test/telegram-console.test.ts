@@ -86,17 +86,6 @@ describe('Telegram console in forum mode', () => {
     await eventually(() => MessageModel.findOne({ direction: 'in', text: '5' }));
   });
 
-  it("shows in the chat's topic that the customer is typing, at most every few seconds", async () => {
-    const { conversation, topicId } = await customerOpensChat();
-    h.gateway.console!.showTyping!(String(conversation._id));
-    h.gateway.console!.showTyping!(String(conversation._id));
-    const actions = () => h.telegram.state.calls.filter((c) => c.method === 'sendChatAction');
-    await eventually(() => actions().length === 1);
-    expect(actions()[0]!.params).toMatchObject({ chat_id: h.telegram.groupId, action: 'typing', message_thread_id: topicId });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(actions()).toHaveLength(1);
-  });
-
   it('keeps a message starting with ! as an internal note and never sends it', async () => {
     const { topicId } = await customerOpensChat();
     h.telegram.operatorWrites(bob, { text: '!customer sounds upset, be gentle' }, { threadId: topicId });

@@ -3,7 +3,6 @@ import { ConversationModel, CustomerModel, MessageModel, type ConversationDoc, t
 import { enqueue } from '../outbox/enqueue.js';
 import { requestConsole } from '../console/actions.js';
 import { transition } from './lifecycle.js';
-import { refreshFacts } from '../stats/facts-store.js';
 
 /** A refusal an operator sees as is: the chat's state or the arguments forbid what they asked. */
 export class OperatorActionError extends Error {
@@ -73,7 +72,6 @@ export async function replyToCustomer(input: {
     set.firstResponseSeconds = Math.round((at.getTime() - conversation.createdAt.getTime()) / 1000);
   }
   await ConversationModel.updateOne({ _id: conversation._id }, { $set: set, $inc: { 'counts.out': 1 } });
-  if (set.firstResponseAt) await refreshFacts(conversation._id);
   await queueForCustomer(conversation, customer.externalChatId, message);
 
   conversation = (await ConversationModel.findById(conversation._id))!;

@@ -31,12 +31,3 @@ export function bucketLabels(from: Date, to: Date): string[] {
 export function bucketStart(id: string): Date {
   return new Date(`${id.slice(id.indexOf(':') + 1)}:00:00.000Z`);
 }
-
-/** Runs `task` over `items` with at most `limit` running at once. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

@@ -24,7 +24,7 @@ export function csvRow(fields: string[]): string {
 /** The period's conversations (opened or closed in it) as CSV, oldest first, with a UTF-8 BOM for spreadsheets. */
 export async function exportConversationsCsv(filter: FactsFilter): Promise<{ csv: Buffer; rows: number }> {
   const conversations: ConversationFacts[] = [];
-  for await (const c of conversationFacts(filter, { forExport: true })) conversations.push(c);
+  for await (const c of conversationFacts(filter)) conversations.push(c);
   conversations.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.number ?? 0) - (b.number ?? 0));
 
   const customerIds = unique(conversations.map((c) => c.customer));

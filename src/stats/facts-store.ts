@@ -4,9 +4,10 @@ import { onTransition } from '../conversations/lifecycle.js';
 import type { InboxHooks } from '../inbox.js';
 import type { Logger } from '../logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import { bucketId, bucketStart, forEachLimited, startOfBucket } from './buckets.js';
+import { forEachLimited } from '../util/for-each-limited.js';
+import { bucketId, bucketStart, startOfBucket } from './buckets.js';
 import { decodeFacts, encodeFacts } from './fact-codec.js';
-import { EXPORT_PROJECTION, type ConversationFacts } from './fetch.js';
+import { FACTS_PROJECTION, type ConversationFacts } from './fetch.js';
 
 /** The Agenda job that rebuilds every bucket from the conversations once a day (src/jobs/index.ts). */
 export const REBUILD_FACTS_JOB = 'rebuild-stats-facts';
@@ -59,7 +60,7 @@ export function recordFacts(conversationId: Types.ObjectId | string): Promise<vo
   const id = String(conversationId);
   recordedDuringRebuild?.add(id);
   return perConversation.run(id, async () => {
-    const doc = await ConversationModel.findById(id, EXPORT_PROJECTION).lean();
+    const doc = await ConversationModel.findById(id, FACTS_PROJECTION).lean();
     if (!doc) return;
     const fact = toFact(doc);
     const before: { fact?: ConversationFacts } = {};
@@ -97,7 +98,7 @@ export function rebuildFacts(range: { from?: Date; to?: Date } = {}): Promise<{ 
         else buckets.set(id, [fact]);
       };
       let conversations = 0;
-      const cursor = ConversationModel.collection.find(query, { projection: EXPORT_PROJECTION, batchSize: 5000 });
+      const cursor = ConversationModel.collection.find(query, { projection: FACTS_PROJECTION, batchSize: 5000 });
       for await (const doc of cursor) {
         const fact = toFact(doc);
         conversations += 1;

@@ -1,5 +1,6 @@
 import { StatsBucketModel } from '../db/models/index.js';
-import { bucketLabels, forEachLimited } from './buckets.js';
+import { forEachLimited } from '../util/for-each-limited.js';
+import { bucketLabels } from './buckets.js';
 import { decodeFacts } from './fact-codec.js';
 import type { ConversationFacts, FactsFilter } from './fetch.js';
 

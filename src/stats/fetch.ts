@@ -26,8 +26,11 @@ export interface FactsFilter {
   owner?: Types.ObjectId;
 }
 
-const REPORT_PROJECTION = {
+/** Every field of ConversationFacts. */
+export const FACTS_PROJECTION = {
   _id: 1,
+  number: 1,
+  customer: 1,
   channel: 1,
   status: 1,
   owner: 1,
@@ -40,21 +43,12 @@ const REPORT_PROJECTION = {
   'counts.out': 1,
   'rating.score': 1,
 };
-/** Every field of ConversationFacts. */
-export const EXPORT_PROJECTION = { ...REPORT_PROJECTION, number: 1, customer: 1 };
 
-/**
- * Streams the conversations a period concerns: those opened in it and those closed in it. One `$or` of two
- * indexed ranges: MongoDB serves each branch from its index (createdAt, closedAt); FerretDB 1.x pushes no
- * range filter down and scans the collection, so one query means one scan instead of two.
- * Lean projection, raw driver cursor: no mongoose documents.
- */
-export async function* conversationFacts(filter: FactsFilter, options: { forExport?: boolean } = {}): AsyncGenerator<ConversationFacts> {
-  const projection = options.forExport ? EXPORT_PROJECTION : REPORT_PROJECTION;
+export async function* conversationFacts(filter: FactsFilter): AsyncGenerator<ConversationFacts> {
   const range = { $gte: filter.from, $lt: filter.to };
   const query: mongo.Filter<mongo.Document> = { $or: [{ createdAt: range }, { closedAt: range }] };
   if (filter.channel) query.channel = filter.channel;
   if (filter.owner) query.owner = filter.owner;
-  const cursor = ConversationModel.collection.find(query, { projection, batchSize: 5000 });
+  const cursor = ConversationModel.collection.find(query, { projection: FACTS_PROJECTION, batchSize: 5000 });
   for await (const doc of cursor) yield doc as unknown as ConversationFacts;
 }

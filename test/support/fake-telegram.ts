@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import busboy from 'busboy';
 
 /**
  * A local Bot API server that answers the methods the gateway uses, as Telegram documents them:
@@ -252,11 +253,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
     let file: SentMessage['file'];
     const type = req.headers['content-type'] ?? '';
     if (type.startsWith('multipart/form-data')) {
-      const form = await new Request('http://x', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
-      for (const [key, value] of form.entries()) {
-        if (typeof value === 'string') params[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
-        else file = { name: value.name, size: value.size };
-      }
+      const form = await parseMultipart(raw, type);
+      for (const [key, value] of Object.entries(form.fields)) params[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+      file = form.file;
       for (const [key, value] of Object.entries(params)) if (typeof value === 'string' && value.startsWith('attach://')) params[key] = `(file ${file?.name})`;
     } else if (raw.length > 0) {
       params = JSON.parse(raw.toString('utf8'));
@@ -344,3 +343,25 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
 }
 
 export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
+
+/**
+ * The fields and the file of a multipart body. busboy, not the fetch API's FormData: grammY writes
+ * `content-disposition:form-data;name="x"` without spaces, which Telegram takes and undici's parser refuses.
+ */
+function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: Record<string, string>; file?: { name: string; size: number } }> {
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    let file: { name: string; size: number } | undefined;
+    const parser = busboy({ headers: { 'content-type': contentType } });
+    parser.on('field', (name, value) => (fields[name] = value));
+    parser.on('file', (_name, stream, info) => {
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => (size += chunk.length));
+      stream.on('end', () => (file = { name: info.filename ?? '', size }));
+    });
+    parser.on('close', () => resolve({ fields, file }));
+    parser.on('error', reject);
+    parser.end(raw);
+  });
+}
+
