@@ -8,6 +8,7 @@ import { requestConsole } from './console/actions.js';
 import { KeyedMutex } from './util/keyed-mutex.js';
 import { conversationLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { updateConversation, updateMessage } from './db/serialized-writes.js';
 
 export type InboundResult =
   | { status: 'duplicate' }
@@ -97,7 +98,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
         InboundReceiptModel.create({ _id: dedupeKey, message: stored._id }).catch((error: unknown) => {
           if (!isDuplicateKeyError(error)) throw error;
         }),
-        ConversationModel.updateOne({ _id: conversation._id }, { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': 1 } }),
+        updateConversation(conversation._id, { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': 1 } }),
       ]);
       const next = statusOnCustomerMessage(conversation);
       if (next) conversation = await transition(conversation, next, { actor: { kind: 'customer' }, reason: 'customer wrote' });
@@ -131,7 +132,8 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   }
 
   async function edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean> {
-    const stored = await MessageModel.findOneAndUpdate({ dedupeKey: `${channel}:${externalMessageId}` }, { $set: { text, editedAt: new Date() } }, { returnDocument: 'after' });
+    const found = await MessageModel.findOne({ dedupeKey: `${channel}:${externalMessageId}` }, { _id: 1 }).lean();
+    const stored = found && (await updateMessage(found._id, { $set: { text, editedAt: new Date() } }));
     if (!stored) return false;
     await requestConsole({ action: 'edited', conversation: stored.conversation, message: stored._id });
     return true;

@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { Actor, CloseReason, ConversationStatus } from '../domain.js';
 import { ChatKeyModel, ConversationEventModel, ConversationModel, type ConversationDoc } from '../db/models/index.js';
 import { ConcurrentChangeError, IllegalTransitionError } from './errors.js';
+import { withConversationLock } from '../db/serialized-writes.js';
 
 /**
  * The only writer of Conversation.status. Allowed moves, from DESIGN.md:
@@ -73,11 +74,13 @@ export async function transition(conversation: ConversationDoc, to: Conversation
   if (to === 'archived') set.archivedAt = at;
 
   const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
-  // Re-read by _id, then write by _id: FerretDB's SQLite backend uses an index only for a bare _id filter,
-  // and its updates are not atomic anyway. The check still catches a move made since our caller's read.
-  const current = await ConversationModel.findById(conversation._id, { status: 1 }).lean();
-  if (current?.status !== from) throw new ConcurrentChangeError(conversation.number);
-  await ConversationModel.updateOne({ _id: conversation._id }, update);
+  // Re-read by _id, then write by _id, with no other write of this conversation in between (in this process):
+  // a move made since our caller's read is refused instead of overwritten.
+  await withConversationLock(conversation._id, async () => {
+    const current = await ConversationModel.findById(conversation._id, { status: 1 }).lean();
+    if (current?.status !== from) throw new ConcurrentChangeError(conversation.number);
+    await ConversationModel.updateOne({ _id: conversation._id }, update);
+  });
   if (conversation.chatKey && (to === 'closed' || from === 'closed')) {
     await ChatKeyModel.updateOne({ _id: conversation.chatKey }, to === 'closed' ? { $unset: { openConversation: '' } } : { $set: { openConversation: conversation._id, lastConversation: conversation._id } });
   }

@@ -3,6 +3,7 @@ import { ConversationModel, CustomerModel, MessageModel, type ConversationDoc, t
 import { enqueue } from '../outbox/enqueue.js';
 import { requestConsole } from '../console/actions.js';
 import { transition } from './lifecycle.js';
+import { updateConversation } from '../db/serialized-writes.js';
 
 /** A refusal an operator sees as is: the chat's state or the arguments forbid what they asked. */
 export class OperatorActionError extends Error {
@@ -71,7 +72,7 @@ export async function replyToCustomer(input: {
     set.firstResponseAt = at;
     set.firstResponseSeconds = Math.round((at.getTime() - conversation.createdAt.getTime()) / 1000);
   }
-  await ConversationModel.updateOne({ _id: conversation._id }, { $set: set, $inc: { 'counts.out': 1 } });
+  await updateConversation(conversation._id, { $set: set, $inc: { 'counts.out': 1 } });
   await queueForCustomer(conversation, customer.externalChatId, message);
 
   conversation = (await ConversationModel.findById(conversation._id))!;
@@ -94,7 +95,7 @@ export async function addNote(conversation: ConversationDoc, operator: OperatorD
   });
   message.dedupeKey = `local:${message._id}`;
   await message.save();
-  await ConversationModel.updateOne({ _id: conversation._id }, { $inc: { 'counts.notes': 1 } });
+  await updateConversation(conversation._id, { $inc: { 'counts.notes': 1 } });
   return message;
 }
 
@@ -137,6 +138,6 @@ export async function reopenConversation(conversation: ConversationDoc, operator
 }
 
 export async function setPriority(conversation: ConversationDoc, priority: 'low' | 'normal' | 'high'): Promise<void> {
-  await ConversationModel.updateOne({ _id: conversation._id }, { $set: { priority } });
+  await updateConversation(conversation._id, { $set: { priority } });
   await requestConsole({ action: 'conversationChanged', conversation: conversation._id });
 }

@@ -1,7 +1,8 @@
 import type { Attachment } from '../domain.js';
-import { ConversationModel, CustomerModel, MessageModel, type ConversationDoc, type MessageDoc } from '../db/models/index.js';
+import { CustomerModel, MessageModel, type ConversationDoc, type MessageDoc } from '../db/models/index.js';
 import { requestConsole } from '../console/actions.js';
 import { queueForCustomer } from './operator-actions.js';
+import { updateConversation } from '../db/serialized-writes.js';
 
 /**
  * A message the gateway itself sends to the customer (greeting, reminder, survey, closing note).
@@ -23,7 +24,7 @@ export async function sendSystemMessage(conversation: ConversationDoc, text: str
   });
   message.dedupeKey = `local:${message._id}`;
   await message.save();
-  await ConversationModel.updateOne({ _id: conversation._id }, { $set: { lastActivityAt: new Date() } });
+  await updateConversation(conversation._id, { $set: { lastActivityAt: new Date() } });
   await queueForCustomer(conversation, customer.externalChatId, message);
   if (options.showInConsole ?? true) await requestConsole({ action: 'relay', conversation: conversation._id, message: message._id });
   return message;

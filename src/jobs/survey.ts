@@ -10,6 +10,7 @@ import type { JobsContext } from './context.js';
 import { loadConversation } from './episode.js';
 import { doOnce, isMarked } from './marks.js';
 import { refreshFacts } from '../stats/facts-store.js';
+import { updateConversation } from '../db/serialized-writes.js';
 
 export const SURVEY_JOB = 'satisfaction-survey';
 
@@ -88,7 +89,7 @@ export function surveyReplyInterceptor(ctx: Pick<JobsContext, 'settings' | 'logg
       throw error;
     }
     const at = ctx.now();
-    await ConversationModel.updateOne({ _id: conversation._id }, { $set: { rating: { score: rating.score, comment: rating.comment, at }, lastCustomerMessageAt: message.sentAt }, $inc: { 'counts.in': 1 } });
+    await updateConversation(conversation._id, { $set: { rating: { score: rating.score, comment: rating.comment, at }, lastCustomerMessageAt: message.sentAt }, $inc: { 'counts.in': 1 } });
     await refreshFacts(conversation._id);
     const stars = '⭐'.repeat(rating.score);
     await requestConsole({ action: 'notice', conversation: conversation._id, text: `${stars} Customer rated this chat ${rating.score}/5${rating.comment ? `: ${rating.comment}` : ''}` });

@@ -1,8 +1,9 @@
 import type { DeliveryStatus } from '../domain.js';
-import { CustomerModel, ConversationModel, MessageModel } from '../db/models/index.js';
+import { CustomerModel, ConversationModel } from '../db/models/index.js';
 import { CONSOLE_ROUTE, GENERAL_STREAM, requestConsole } from '../console/actions.js';
 import { enqueue } from './enqueue.js';
 import type { OutboxEvents } from './worker.js';
+import { updateMessage } from '../db/serialized-writes.js';
 
 /** Looks like "the user blocked the bot / messages from the community": the customer can't be reached. */
 const BLOCKED = /block|deactivated|forbidden|not allowed to send/i;
@@ -41,6 +42,6 @@ export async function setDelivery(messageId: unknown, status: DeliveryStatus, er
   const set: Record<string, unknown> = { 'delivery.status': status, 'delivery.at': new Date() };
   if (error) set['delivery.error'] = error;
   if (externalId) set.externalId = externalId;
-  const message = await MessageModel.findOneAndUpdate({ _id: messageId }, { $set: set }, { returnDocument: 'after' });
+  const message = await updateMessage(String(messageId), { $set: set });
   if (message) await requestConsole({ action: 'deliveryStatus', conversation: message.conversation, message: message._id });
 }

@@ -13,6 +13,7 @@ import { telegramCall } from './delivery-error.js';
 import { refreshDashboard } from './dashboard.js';
 import { attachmentSummary, channelLabel, customerCard, customerName, DELIVERY_REACTION, mention, topicLink, topicTitle } from './render.js';
 import { threadOptions, type ConsoleTarget } from './target.js';
+import { updateConversation, updateMessage } from '../../db/serialized-writes.js';
 
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
@@ -79,7 +80,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     if (!options.forum() || conversation.console?.topicId) return false;
     const title = topicTitle(conversation, customer);
     const topic = await telegramCall(() => api.createForumTopic(groupId, title));
-    await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.topicId': topic.message_thread_id, 'console.topicTitle': title, 'console.topicClosed': false } });
+    await updateConversation(conversation._id, { $set: { 'console.topicId': topic.message_thread_id, 'console.topicTitle': title, 'console.topicClosed': false } });
     return true;
   }
 
@@ -145,12 +146,12 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
       for (const piece of pieces) ids.push(...(await sendHtml(target, piece, { replyTo: ids.length === 0 ? replyTo : undefined })));
     }
 
-    await MessageModel.updateOne({ _id: message._id }, { $set: { consoleMessageId: message.consoleMessageId ?? ids[0], consoleMessageIds: ids } });
+    await updateMessage(message._id, { $set: { consoleMessageId: message.consoleMessageId ?? ids[0], consoleMessageIds: ids } });
     if (absorbed.items.length > 0) {
-      await MessageModel.updateMany({ _id: { $in: absorbed.messages.map((m) => m._id) } }, { $set: { consoleMessageId: ids[0], consoleMessageIds: ids } });
+      await Promise.all(absorbed.messages.map((m) => updateMessage(m._id, { $set: { consoleMessageId: ids[0], consoleMessageIds: ids } })));
       await OutboxItemModel.deleteMany({ _id: { $in: absorbed.items } });
     }
-    if (!conversation.console?.cardShown) await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.cardShown': true } });
+    if (!conversation.console?.cardShown) await updateConversation(conversation._id, { $set: { 'console.cardShown': true } });
     options.dashboardStale();
     return { externalId: String(ids[0]) };
   }
@@ -194,13 +195,13 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     const closed = conversation.status === 'closed' || conversation.status === 'archived';
     if (title !== conversation.console?.topicTitle) {
       await telegramCall(() => api.editForumTopic(groupId, topicId, { name: title })).catch(ignoreNotModified);
-      await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.topicTitle': title } });
+      await updateConversation(conversation._id, { $set: { 'console.topicTitle': title } });
       if (closed !== Boolean(conversation.console?.topicClosed)) return { repeat: true };
       return {};
     }
     if (closed !== Boolean(conversation.console?.topicClosed)) {
       await telegramCall(() => (closed ? api.closeForumTopic(groupId, topicId) : api.reopenForumTopic(groupId, topicId))).catch(ignoreNotModified);
-      await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.topicClosed': closed } });
+      await updateConversation(conversation._id, { $set: { 'console.topicClosed': closed } });
     }
     return {};
   }
@@ -215,7 +216,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     const mentions = onDuty.length ? `\n${onDuty.map(mention).join(' ')}` : '';
     const buttons = new InlineKeyboard().text('✋ Take', `c:take:${conversation._id}`);
     const ids = await sendHtml(general, `🆕 <b>New chat #${conversation.number}</b> · ${channelLabel(conversation.channel)} · ${escapeHtml(customerName(customer))}${preview}${link}${mentions}`, { buttons });
-    await ConversationModel.updateOne({ _id: conversation._id }, { $set: { 'console.alertMessageId': ids[0] } });
+    await updateConversation(conversation._id, { $set: { 'console.alertMessageId': ids[0] } });
     return { externalId: String(ids[0]) };
   }
 

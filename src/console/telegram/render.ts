@@ -1,5 +1,5 @@
 import type { ConversationStatus, DeliveryStatus } from '../../domain.js';
-import type { Conversation, Customer, Message } from '../../db/models/index.js';
+import type { Conversation, Customer } from '../../db/models/index.js';
 import { escapeHtml } from '../../util/html.js';
 
 export const STATUS_EMOJI: Record<ConversationStatus, string> = {
