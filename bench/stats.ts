@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import mongoose, { Types } from 'mongoose';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../src/db/embedded.js';
-import * as models from '../src/db/models/index.js';
+import { createIndexes } from '../src/db/indexes.js';
 import { ConversationModel, CustomerModel, MessageModel, OperatorModel } from '../src/db/models/index.js';
 import type { ChannelKind, CloseReason } from '../src/domain.js';
 import { rebuildFacts } from '../src/stats/facts-store.js';
@@ -188,8 +188,7 @@ export async function runStatsBenchmark(options: StatsBenchOptions, log: (line: 
     mongoose.set('autoIndex', false);
     await mongoose.connect(uri);
     await mongoose.connection.db!.dropDatabase();
-    const allModels = Object.values(models).filter((value): value is mongoose.Model<any> => typeof value === 'function' && 'createIndexes' in value);
-    await Promise.all(allModels.map((m) => m.createIndexes()));
+    await createIndexes();
     const generationStarted = Date.now();
     await generateHistory(options, log);
     log(`  generation took ${((Date.now() - generationStarted) / 1000).toFixed(1)} s`);

@@ -1,5 +1,5 @@
 import type { InboundMessage } from '../src/domain.js';
-import { ConversationModel, EmailThreadModel, InboundReceiptModel, MessageModel, type ConversationDoc, type CustomerDoc } from '../src/db/models/index.js';
+import { ConversationModel, EmailThreadModel, MessageModel, inboundMessageId, type ConversationDoc, type CustomerDoc } from '../src/db/models/index.js';
 import { conversationNumberIn } from './email-mail.js';
 
 const metaValue = (message: InboundMessage, name: string) => message.meta?.find((m) => m.name === name)?.value;
@@ -20,12 +20,9 @@ export async function resolveEmailConversation(message: InboundMessage, customer
       const conversation = await ConversationModel.findById(sent.conversation);
       if (conversation) return conversation;
     }
-    const received = await InboundReceiptModel.findById(`email:${id}`).lean();
-    if (received) {
-      const stored = await MessageModel.findById(received.message).lean();
-      const conversation = stored && (await ConversationModel.findById(stored.conversation));
-      if (conversation) return conversation;
-    }
+    const received = await MessageModel.findById(inboundMessageId(`email:${id}`), { conversation: 1 }).lean();
+    const conversation = received && (await ConversationModel.findById(received.conversation));
+    if (conversation) return conversation;
   }
   const number = conversationNumberIn(metaValue(message, 'subject'));
   if (number !== undefined) return (await ConversationModel.findOne({ number, customer: customer._id })) ?? undefined;

@@ -1,5 +1,5 @@
 import type { ChannelKind, InboundMessage } from './domain.js';
-import { ChatKeyModel, CustomerModel, InboundReceiptModel, MessageModel, ConversationModel, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
+import { ChatKeyModel, CustomerModel, ConversationModel, inboundMessageId, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
 import { OPEN_STATUSES } from './db/models/conversation.js';
 import { isDuplicateKeyError } from './db/errors.js';
 import { chatKeyOf, openConversation } from './conversations/open.js';
@@ -9,6 +9,9 @@ import { KeyedMutex } from './util/keyed-mutex.js';
 import { conversationLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { updateConversation, updateMessage } from './db/serialized-writes.js';
+import { insertMessage } from './db/batched-inserts.js';
+import { customerMessageDoc, dedupeKeyOf } from './conversations/customer-message.js';
+import { loadChatKey, loadConversation, loadCustomer, loadMessageId } from './db/loaders.js';
 
 export type InboundResult =
   | { status: 'duplicate' }
@@ -49,18 +52,18 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   const hooks: InboxHooks[] = [options];
 
   async function receive(message: InboundMessage): Promise<InboundResult> {
-    const dedupeKey = `${message.channel}:${message.externalMessageId}`;
+    const messageId = inboundMessageId(dedupeKeyOf(message));
     const chatKey = chatKeyOf(message.channel, message.externalChatId);
     return perCustomer.run(chatKey, async () => {
       // Independent reads go out together: each one is a round trip to the database.
-      const [seen, chat] = await Promise.all([InboundReceiptModel.exists({ _id: dedupeKey }), ChatKeyModel.findById(chatKey).lean()]);
+      const [seen, chat] = await Promise.all([loadMessageId(messageId), loadChatKey(chatKey)]);
       if (seen) {
         metrics?.duplicates.inc({ channel: message.channel });
         return { status: 'duplicate' } as const;
       }
       const [customer, open] = await Promise.all([
         findOrCreateCustomer(message, chat?.customer),
-        chat?.openConversation ? ConversationModel.findById(chat.openConversation) : null,
+        chat?.openConversation ? loadConversation(chat.openConversation) : null,
       ]);
       for (const hook of hooks) {
         const consumed = await hook.intercept?.(message, customer);
@@ -72,19 +75,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
       let stored;
       try {
-        stored = await MessageModel.create({
-          conversation: conversation._id,
-          channel: message.channel,
-          direction: 'in',
-          author: { kind: 'customer', name: customer.name },
-          text: message.text,
-          attachments: message.attachments,
-          dedupeKey,
-          externalId: message.externalMessageId,
-          replyToExternalId: message.replyToExternalId,
-          meta: message.meta ?? [],
-          createdAt: message.sentAt,
-        });
+        stored = await insertMessage(customerMessageDoc(message, conversation._id, customer));
       } catch (error) {
         if (isDuplicateKeyError(error)) {
           metrics?.duplicates.inc({ channel: message.channel });
@@ -94,12 +85,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
       }
       metrics?.inbound.inc({ channel: message.channel });
 
-      await Promise.all([
-        InboundReceiptModel.create({ _id: dedupeKey, message: stored._id }).catch((error: unknown) => {
-          if (!isDuplicateKeyError(error)) throw error;
-        }),
-        updateConversation(conversation._id, { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': 1 } }),
-      ]);
+      await updateConversation(conversation._id, { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': 1 } });
       const next = statusOnCustomerMessage(conversation);
       if (next) conversation = await transition(conversation, next, { actor: { kind: 'customer' }, reason: 'customer wrote' });
 
@@ -132,8 +118,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   }
 
   async function edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean> {
-    const found = await MessageModel.findOne({ dedupeKey: `${channel}:${externalMessageId}` }, { _id: 1 }).lean();
-    const stored = found && (await updateMessage(found._id, { $set: { text, editedAt: new Date() } }));
+    const stored = await updateMessage(inboundMessageId(dedupeKeyOf({ channel, externalMessageId })), { $set: { text, editedAt: new Date() } });
     if (!stored) return false;
     await requestConsole({ action: 'edited', conversation: stored.conversation, message: stored._id });
     return true;
@@ -155,7 +140,7 @@ const isOpen = (conversation: ConversationDoc): boolean => (OPEN_STATUSES as rea
 /** The chat's customer, with the profile fields this message brings kept current. */
 async function findOrCreateCustomer(message: InboundMessage, knownId: unknown): Promise<CustomerDoc> {
   const profile = Object.fromEntries(Object.entries(message.profile).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
-  const known = knownId ? await CustomerModel.findById(knownId) : null;
+  const known = knownId ? await loadCustomer(knownId) : null;
   if (known) {
     const changed = Object.entries(profile).filter(([field, value]) => known.get(field) !== value);
     if (changed.length > 0) {

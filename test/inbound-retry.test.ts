@@ -4,7 +4,7 @@ import path from 'node:path';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../src/db/embedded.js';
-import * as models from '../src/db/models/index.js';
+import { createIndexes } from '../src/db/indexes.js';
 import { ConversationModel, MessageModel } from '../src/db/models/index.js';
 import { createInbox } from '../src/inbox.js';
 import { storeWithRetry } from '../src/inbound-retry.js';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   port = Number(new URL(server.uri).port);
   // Fail fast while the server is away, so the retries are what waits, not the driver.
   await mongoose.connect(server.uri, { serverSelectionTimeoutMS: 300, heartbeatFrequencyMS: 500 });
-  await Promise.all(Object.values(models).filter((m): m is mongoose.Model<any> => typeof m === 'function' && 'createIndexes' in m).map((m) => m.createIndexes()));
+  await createIndexes();
 });
 afterAll(async () => {
   await mongoose.disconnect();

@@ -16,6 +16,7 @@ import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
+import { customerMessagesAsRelayed } from './support/messages.js';
 
 useTestDatabase();
 const HOUR = 3600_000;
@@ -111,7 +112,7 @@ describe('Messenger webhook', () => {
     expect(response.statusCode).toBe(200);
     expect(response.body).toBe('EVENT_RECEIVED');
 
-    const messages = await MessageModel.find({ direction: 'in' }).sort({ createdAt: 1, _id: 1 }).lean();
+    const messages = await customerMessagesAsRelayed();
     expect(messages.map((m) => m.text)).toEqual(['Hello, my order #123 is late', '', 'Talk to a human']);
     expect(messages[1]!.attachments).toEqual([
       expect.objectContaining({ kind: 'photo', ref: 'fb:https://scontent.xx.fbcdn.net/v/photo.jpg' }),

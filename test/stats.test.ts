@@ -13,7 +13,7 @@ import { renderChart } from '../src/stats/chart.js';
 import { computeStats } from '../src/stats/compute.js';
 import { csvField } from '../src/stats/csv.js';
 import { rebuildFacts } from '../src/stats/facts-store.js';
-import { parsePeriod, parseStatsArgs } from '../src/stats/period.js';
+import { parseStatsArgs } from '../src/stats/period.js';
 import { DAILY_REPORT_JOB, defineReportJobs, postReport, reportSchedules, WEEKLY_REPORT_JOB } from '../src/stats/report-job.js';
 import { useTestDatabase } from './support/database.js';
 import { createOperator } from './support/factories.js';

@@ -7,7 +7,6 @@ import { RATING_CHOICES } from '../src/jobs/survey.js';
 
 let h: TelegramHarness;
 const alice = { id: 5001, first_name: 'Alice', last_name: 'Smith', username: 'alice_s', language_code: 'en' };
-const admin = { id: 1, first_name: 'Ada', username: 'ada' };
 const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
 
 beforeAll(async () => {

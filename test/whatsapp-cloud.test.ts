@@ -19,6 +19,7 @@ import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel, type ConversationDoc } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
+import { customerMessagesAsRelayed } from './support/messages.js';
 
 useTestDatabase();
 const HOUR = 3600_000;
@@ -136,7 +137,7 @@ describe('WhatsApp Cloud API webhook', () => {
     );
     expect(response.statusCode).toBe(200);
 
-    const messages = await MessageModel.find({ direction: 'in' }).sort({ createdAt: 1, _id: 1 }).lean();
+    const messages = await customerMessagesAsRelayed();
     expect(messages.map((m) => m.text)).toEqual(['Hello, order 123 is late', 'the label', '', '', '', '', '', 'Office, Alexanderplatz 1', '', 'Talk to a human']);
     expect(messages.map((m) => m.attachments[0]?.kind)).toEqual([undefined, 'photo', 'document', 'voice', 'audio', 'video', 'sticker', 'location', 'contact', undefined]);
     expect(messages[2]!.attachments[0]).toMatchObject({ fileName: 'invoice.pdf', mimeType: 'application/pdf', ref: 'wacloud:doc1' });

@@ -17,6 +17,7 @@ import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel, WhatsAppSessionChunkModel, WhatsAppSessionModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
+import { customerMessagesAsRelayed } from './support/messages.js';
 
 useTestDatabase();
 const CHAT = '491701234567@c.us';
@@ -117,9 +118,9 @@ describe('WhatsApp Web messages', () => {
     client.receive(fakeMessage({ type: 'location', location: { latitude: '52.52', longitude: '13.405', description: 'Office' } }));
     client.receive(fakeMessage({ type: 'vcard', vCards: ['BEGIN:VCARD\nVERSION:3.0\nFN:Max Mustermann\nTEL;type=CELL;waid=49301234567:+49 30 1234567\nEND:VCARD'] }));
     client.receive(fakeMessage({ type: 'buttons_response', body: 'Talk to a human', selectedButtonId: 'human' }));
-    await until(async () => (await MessageModel.countDocuments({ direction: 'in' })) === 7);
+    await until(async () => (await OutboxItemModel.countDocuments({ action: 'relay' })) === 7);
 
-    const messages = await MessageModel.find({ direction: 'in' }).sort({ createdAt: 1, _id: 1 }).lean();
+    const messages = await customerMessagesAsRelayed();
     expect(messages.map((m) => m.text)).toEqual(['Hello, order 77 is missing', 'this one', '', 'invoice.pdf', 'Office', '', 'Talk to a human']);
     expect(messages[0]!.replyToExternalId).toBe('true_491701234567@c.us_3EB0OLD');
     expect(messages[1]!.attachments).toEqual([expect.objectContaining({ kind: 'photo', mimeType: 'image/jpeg', dataBase64: jpeg.toString('base64') })]);

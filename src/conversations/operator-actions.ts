@@ -4,6 +4,7 @@ import { enqueue } from '../outbox/enqueue.js';
 import { requestConsole } from '../console/actions.js';
 import { transition } from './lifecycle.js';
 import { updateConversation } from '../db/serialized-writes.js';
+import { insertMessage } from '../db/batched-inserts.js';
 
 /** A refusal an operator sees as is: the chat's state or the arguments forbid what they asked. */
 export class OperatorActionError extends Error {
@@ -65,7 +66,7 @@ export async function replyToCustomer(input: {
     createdAt: at,
   });
   message.dedupeKey = `local:${message._id}`;
-  await message.save();
+  await insertMessage(message);
 
   const set: Record<string, unknown> = { lastOperatorMessageAt: at, lastActivityAt: at };
   if (!conversation.firstResponseAt) {
@@ -94,7 +95,7 @@ export async function addNote(conversation: ConversationDoc, operator: OperatorD
     consoleMessageId,
   });
   message.dedupeKey = `local:${message._id}`;
-  await message.save();
+  await insertMessage(message);
   await updateConversation(conversation._id, { $inc: { 'counts.notes': 1 } });
   return message;
 }

@@ -3,6 +3,7 @@ import { CustomerModel, MessageModel, type ConversationDoc, type MessageDoc } fr
 import { requestConsole } from '../console/actions.js';
 import { queueForCustomer } from './operator-actions.js';
 import { updateConversation } from '../db/serialized-writes.js';
+import { insertMessage } from '../db/batched-inserts.js';
 
 /**
  * A message the gateway itself sends to the customer (greeting, reminder, survey, closing note).
@@ -23,7 +24,7 @@ export async function sendSystemMessage(conversation: ConversationDoc, text: str
     delivery: { status: 'pending', at: new Date() },
   });
   message.dedupeKey = `local:${message._id}`;
-  await message.save();
+  await insertMessage(message);
   await updateConversation(conversation._id, { $set: { lastActivityAt: new Date() } });
   await queueForCustomer(conversation, customer.externalChatId, message);
   if (options.showInConsole ?? true) await requestConsole({ action: 'relay', conversation: conversation._id, message: message._id });

@@ -1,5 +1,7 @@
 import type { InboundMessage } from '../domain.js';
-import { ChatKeyModel, ConversationModel, CustomerModel, MessageModel, type ConversationDoc, type CustomerDoc } from '../db/models/index.js';
+import { ChatKeyModel, ConversationModel, CustomerModel, type ConversationDoc, type CustomerDoc } from '../db/models/index.js';
+import { customerMessageDoc } from '../conversations/customer-message.js';
+import { insertMessage } from '../db/batched-inserts.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { renderTemplate } from '../templates.js';
 import { sendSystemMessage } from '../conversations/system-message.js';
@@ -73,17 +75,7 @@ export function surveyReplyInterceptor(ctx: Pick<JobsContext, 'settings' | 'logg
     if (!(await isMarked(surveyMark(String(conversation._id), conversation.closedAt)))) return undefined;
 
     try {
-      await MessageModel.create({
-        conversation: conversation._id,
-        channel: message.channel,
-        direction: 'in',
-        author: { kind: 'customer', name: customer.name },
-        text: message.text,
-        attachments: message.attachments,
-        dedupeKey: `${message.channel}:${message.externalMessageId}`,
-        externalId: message.externalMessageId,
-        createdAt: message.sentAt,
-      });
+      await insertMessage(customerMessageDoc(message, conversation._id, customer));
     } catch (error) {
       if (isDuplicateKeyError(error)) return conversation;
       throw error;

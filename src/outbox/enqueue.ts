@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { OutboxItemModel, type OutboxItemDoc } from '../db/models/index.js';
+import { insertOutboxItem } from '../db/batched-inserts.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 
 export interface NewOutboxItem {
@@ -40,7 +41,7 @@ export async function enqueue(item: NewOutboxItem): Promise<OutboxItemDoc> {
   const now = new Date();
   for (let attempt = 0; ; attempt++) {
     try {
-      const created = await OutboxItemModel.create({ ...item, payload: item.payload ?? {}, seq: nextSeq(), nextAttemptAt: item.notBefore ?? now, createdAt: now });
+      const created = await insertOutboxItem(new OutboxItemModel({ ...item, payload: item.payload ?? {}, seq: nextSeq(), nextAttemptAt: item.notBefore ?? now, createdAt: now }));
       for (const wakeup of wakeups) wakeup();
       return created;
     } catch (error) {

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import * as models from '../../src/db/models/index.js';
+import { allModels, createIndexes } from '../../src/db/indexes.js';
 
 /** The URI of a fresh database on the shared test server, unique to the calling test file. */
 export function testDatabaseUri(): string {
@@ -11,8 +11,6 @@ export function testDatabaseUri(): string {
   return url.toString();
 }
 
-const allModels = Object.values(models).filter((value): value is mongoose.Model<any> => typeof value === 'function' && 'createIndexes' in value);
-
 /** Connects mongoose to a database of this file's own, with indexes, emptied before each test. */
 export function useTestDatabase(): { uri: () => string } {
   let uri = '';
@@ -20,7 +18,7 @@ export function useTestDatabase(): { uri: () => string } {
     uri = testDatabaseUri();
     mongoose.set('autoIndex', false);
     await mongoose.connect(uri);
-    await Promise.all(allModels.map((m) => m.createIndexes()));
+    await createIndexes();
   });
   beforeEach(async () => {
     await Promise.all(allModels.map((m) => m.deleteMany({})));

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../src/config.js';
 import { startGateway, type Gateway } from '../../src/app.js';
-import * as models from '../../src/db/models/index.js';
-import type { Model } from 'mongoose';
+import { allModels } from '../../src/db/indexes.js';
+import { OperatorModel } from '../../src/db/models/index.js';
 import { testDatabaseUri } from './database.js';
 import { testLogger } from './logger.js';
 import { startFakeTelegram, type FakeTelegram } from './fake-telegram.js';
@@ -14,7 +14,6 @@ export interface TelegramHarness {
   stop(): Promise<void>;
 }
 
-const allModels = Object.values(models).filter((value): value is Model<any> => typeof value === 'function' && 'createIndexes' in value);
 
 /**
  * A real gateway (its own database on the test server, real outbox worker, real grammY bot) talking to
@@ -46,7 +45,7 @@ export async function startTelegramHarness(options: { forum?: boolean; env?: Rec
       // fake server forgot its messages): let it finish first.
       await gateway.worker.settled();
       await Promise.all(allModels.filter((m) => m.modelName !== 'Operator').map((m) => m.deleteMany({})));
-      await models.OperatorModel.deleteMany({ telegramUserId: { $ne: 1 } });
+      await OperatorModel.deleteMany({ telegramUserId: { $ne: 1 } });
       telegram.reset();
     },
     async stop() {

@@ -1,9 +1,10 @@
 import { Schema, model } from 'mongoose';
 
 /*
- * Look-up documents addressed by _id. FerretDB 1.24's SQLite backend uses an index only for a filter that is
- * exactly `{ _id }`; any other filter scans the collection. The hot path (every inbound message, every
- * outbox item) therefore reads these by _id instead of querying the big collections by other fields.
+ * Look-up documents addressed by _id. FerretDB 1.24's SQLite backend uses an index only for a filter that names
+ * _id values (with the patch in scripts/ensure-ferretdb.sh); any other filter scans the collection. The hot path
+ * (every inbound message, every outbox item) therefore reads these by _id instead of querying the big
+ * collections by other fields.
  * They are derived data: the main collections remain the truth, with their own unique indexes.
  */
 
@@ -15,13 +16,6 @@ const chatKeySchema = new Schema({
   lastConversation: { type: Schema.Types.ObjectId, ref: 'Conversation' },
 });
 export const ChatKeyModel = model('ChatKey', chatKeySchema);
-
-/** An inbound message already stored, `_id` = its dedupe key `<channel>:<external message id>`. */
-const inboundReceiptSchema = new Schema({
-  _id: { type: String, required: true },
-  message: { type: Schema.Types.ObjectId, ref: 'Message', required: true },
-});
-export const InboundReceiptModel = model('InboundReceipt', inboundReceiptSchema);
 
 /** Named counters (conversation numbers, outbox stream sequences): a hint of the last value handed out. */
 const counterSchema = new Schema({

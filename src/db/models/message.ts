@@ -1,4 +1,5 @@
-import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { createHash } from 'node:crypto';
+import { Schema, Types, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { ATTACHMENT_KINDS, CHANNEL_KINDS } from '../../domain.js';
 
 export const attachmentSchema = new Schema(
@@ -57,3 +58,12 @@ messageSchema.index({ consoleMessageIds: 1 });
 export type Message = InferSchemaType<typeof messageSchema>;
 export type MessageDoc = HydratedDocument<Message>;
 export const MessageModel = model('Message', messageSchema);
+
+/**
+ * An inbound message's _id, derived from its dedupe key `<channel>:<external id>`: a message delivered twice
+ * gets the same _id, so "seen before?" is a look-up by _id (the one look-up FerretDB's SQLite backend answers
+ * from an index) and the unique _id refuses a second copy. 96 bits of SHA-256: collisions are out of reach.
+ */
+export function inboundMessageId(dedupeKey: string): Types.ObjectId {
+  return new Types.ObjectId(createHash('sha256').update(dedupeKey).digest().subarray(0, 12));
+}

@@ -1,0 +1,58 @@
+import mongoose, { Schema, model } from 'mongoose';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from './support/database.js';
+import { createInsertBatcher } from '../src/db/insert-batcher.js';
+import { isDuplicateKeyError } from '../src/db/errors.js';
+
+useTestDatabase();
+const Probe = model('InsertBatchProbe', new Schema({ key: { type: String, required: true, unique: true }, size: { type: Number, max: 10 } }));
+const insertProbe = createInsertBatcher<InstanceType<typeof Probe>>(Probe);
+
+/** Counts the insert commands mongoose sends while `work` runs. */
+async function countInsertCommands(work: () => Promise<unknown>): Promise<number> {
+  let commands = 0;
+  mongoose.set('debug', (collection: string, method: string) => {
+    if (collection === Probe.collection.name && method === 'insertMany') commands++;
+  });
+  try {
+    await work();
+  } finally {
+    mongoose.set('debug', false);
+  }
+  return commands;
+}
+
+describe('insert batcher', () => {
+  beforeAll(async () => {
+    await Probe.createIndexes();
+  });
+  beforeEach(async () => {
+    await Probe.deleteMany({});
+  });
+
+  it('stores fifty documents queued together with far fewer than fifty commands', async () => {
+    const commands = await countInsertCommands(() => Promise.all(Array.from({ length: 50 }, (_, i) => insertProbe(new Probe({ key: `k${i}` })))));
+    expect(await Probe.countDocuments()).toBe(50);
+    expect(commands).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses only the duplicate and the invalid document of a batch, storing the others', async () => {
+    await insertProbe(new Probe({ key: 'taken' }));
+    const results = await Promise.allSettled([
+      insertProbe(new Probe({ key: 'a' })),
+      insertProbe(new Probe({ key: 'taken' })),
+      insertProbe(new Probe({ key: 'b', size: 99 })),
+      insertProbe(new Probe({ key: 'c' })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(isDuplicateKeyError((results[1] as PromiseRejectedResult).reason)).toBe(true);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/size/);
+    expect((await Probe.find().sort({ key: 1 }).lean()).map((p) => p.key)).toEqual(['a', 'c', 'taken']);
+  });
+
+  it('goes on with the next batch after a batch failed', async () => {
+    await expect(Promise.all([insertProbe(new Probe({ key: 'x' })), insertProbe(new Probe({ key: 'x' }))])).rejects.toSatisfy(isDuplicateKeyError);
+    await insertProbe(new Probe({ key: 'y' }));
+    expect((await Probe.find().sort({ key: 1 }).lean()).map((p) => p.key)).toEqual(['x', 'y']);
+  });
+});
