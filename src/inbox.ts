@@ -11,7 +11,7 @@ import type { Metrics } from './metrics.js';
 import { updateConversation, updateMessage } from './db/serialized-writes.js';
 import { insertMessage } from './db/batched-inserts.js';
 import { customerMessageDoc, dedupeKeyOf } from './conversations/customer-message.js';
-import { loadChatKey, loadConversation, loadCustomer, loadMessageId } from './db/loaders.js';
+import { loadChatKey, loadConversation, loadCustomer, loadStoredMessage, type StoredMessage } from './db/loaders.js';
 
 export type InboundResult =
   | { status: 'duplicate' }
@@ -56,9 +56,10 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     const chatKey = chatKeyOf(message.channel, message.externalChatId);
     return perCustomer.run(chatKey, async () => {
       // Independent reads go out together: each one is a round trip to the database.
-      const [seen, chat] = await Promise.all([loadMessageId(messageId), loadChatKey(chatKey)]);
+      const [seen, chat] = await Promise.all([loadStoredMessage(messageId), loadChatKey(chatKey)]);
       if (seen) {
         metrics?.duplicates.inc({ channel: message.channel });
+        await relayIfNeverShown(seen);
         return { status: 'duplicate' } as const;
       }
       const [customer, open] = await Promise.all([
@@ -75,7 +76,9 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
       let stored;
       try {
-        stored = await insertMessage(customerMessageDoc(message, conversation._id, customer));
+        const doc = customerMessageDoc(message, conversation._id, customer);
+        if (customer.blocked) doc.consoleSkipped = 'blocked customer';
+        stored = await insertMessage(doc);
       } catch (error) {
         if (isDuplicateKeyError(error)) {
           metrics?.duplicates.inc({ channel: message.channel });
@@ -133,6 +136,16 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   }
 
   return { receive, edited, use };
+}
+
+/**
+ * A message stored just before the gateway stopped or the database failed, whose relay was never queued, is
+ * queued when its channel delivers it again (webhook retry, replay after restart). Its relay item's _id comes
+ * from the message's, so one that is queued or failed is left alone; a shown message has its console ids.
+ */
+async function relayIfNeverShown(seen: StoredMessage): Promise<void> {
+  if (seen.consoleSkipped || seen.consoleMessageIds?.length) return;
+  await requestConsole({ action: 'relay', conversation: seen.conversation, message: seen._id });
 }
 
 const isOpen = (conversation: ConversationDoc): boolean => (OPEN_STATUSES as readonly string[]).includes(conversation.status);

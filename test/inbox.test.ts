@@ -5,6 +5,8 @@ import { testLogger } from './support/logger.js';
 import { createInbox } from '../src/inbox.js';
 import { closeConversation } from '../src/conversations/operator-actions.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
+import { insertMessage } from '../src/db/batched-inserts.js';
+import { customerMessageDoc } from '../src/conversations/customer-message.js';
 
 useTestDatabase();
 const HOUR = 3600_000;
@@ -73,6 +75,31 @@ describe('inbox', () => {
     expect(result.status === 'stored' && result.relayed).toBe(false);
     expect(await MessageModel.countDocuments({ text: 'spam' })).toBe(1);
     expect(await OutboxItemModel.countDocuments({ action: 'relay' })).toBe(1);
+    const spam = inbound({ text: 'spam again' });
+    await inbox.receive(spam);
+    expect((await inbox.receive(spam)).status).toBe('duplicate');
+    expect(await OutboxItemModel.countDocuments({ action: 'relay' })).toBe(1);
+  });
+
+  it('shows a message stored just before a crash when its channel delivers it again, and only once', async () => {
+    const first = await inbox.receive(inbound());
+    if (first.status !== 'stored') throw new Error('first message not stored');
+    // The gateway stopped after storing this message and before queueing its relay.
+    const lost = inbound({ text: 'are you there?' });
+    const customer = (await CustomerModel.findOne({ externalChatId: '5001' }))!;
+    const stored = await insertMessage(customerMessageDoc(lost, first.conversation._id, customer));
+
+    expect((await inbox.receive(lost)).status).toBe('duplicate');
+    expect((await inbox.receive(lost)).status).toBe('duplicate');
+    const relays = await OutboxItemModel.find({ action: 'relay', message: stored._id }).lean();
+    expect(relays).toHaveLength(1);
+    expect(await MessageModel.countDocuments({ text: 'are you there?' })).toBe(1);
+
+    // Once shown (the console recorded its message ids and dropped the item), a further copy changes nothing.
+    await MessageModel.updateOne({ _id: stored._id }, { $set: { consoleMessageIds: [77] } });
+    await OutboxItemModel.deleteMany({ message: stored._id });
+    await inbox.receive(lost);
+    expect(await OutboxItemModel.countDocuments({ message: stored._id })).toBe(0);
   });
 
   it('an edit updates the stored text and is shown to operators as an edit', async () => {

@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { enqueue } from '../outbox/enqueue.js';
+import { derivedObjectId } from '../db/derived-id.js';
 
 /**
  * What the core asks of the operator console. The console (Telegram today) is a deliverer on the
@@ -45,5 +46,7 @@ export async function requestConsole(request: ConsoleRequest): Promise<void> {
   const { action, conversation, message, buttons, ...payload } = request as ConsoleRequest & { conversation?: Types.ObjectId; message?: Types.ObjectId; buttons?: NoticeButton[][] };
   // FerretDB stores no nested arrays: keyboard rows travel as objects.
   const buttonRows = buttons?.map((row) => ({ buttons: row }));
-  await enqueue({ route: CONSOLE_ROUTE, action, stream: streamOf(request), conversation, message, payload: buttonRows ? { ...payload, buttonRows } : payload });
+  // A message is shown once: its relay item's _id comes from the message's, so asking again changes nothing.
+  const _id = action === 'relay' ? derivedObjectId(`relay:${message}`) : undefined;
+  await enqueue({ _id, route: CONSOLE_ROUTE, action, stream: streamOf(request), conversation, message, payload: buttonRows ? { ...payload, buttonRows } : payload });
 }

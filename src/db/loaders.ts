@@ -4,7 +4,14 @@ import { createIdLoader } from './id-loader.js';
 
 // The documents the inbox reads for every customer message, read in batches (see id-loader.ts).
 
-export const loadMessageId = createIdLoader<{ _id: Types.ObjectId }>(MessageModel, { _id: 1 });
+/** What the inbox needs of a message it has seen before. */
+export interface StoredMessage {
+  _id: Types.ObjectId;
+  conversation: Types.ObjectId;
+  consoleMessageIds?: number[];
+  consoleSkipped?: string;
+}
+export const loadStoredMessage = createIdLoader<StoredMessage>(MessageModel, { conversation: 1, consoleMessageIds: 1, consoleSkipped: 1 });
 
 export interface ChatKey {
   _id: string;

@@ -75,7 +75,9 @@ export function surveyReplyInterceptor(ctx: Pick<JobsContext, 'settings' | 'logg
     if (!(await isMarked(surveyMark(String(conversation._id), conversation.closedAt)))) return undefined;
 
     try {
-      await insertMessage(customerMessageDoc(message, conversation._id, customer));
+      const doc = customerMessageDoc(message, conversation._id, customer);
+      doc.consoleSkipped = 'survey rating';
+      await insertMessage(doc);
     } catch (error) {
       if (isDuplicateKeyError(error)) return conversation;
       throw error;

@@ -4,6 +4,8 @@ import { insertOutboxItem } from '../db/batched-inserts.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 
 export interface NewOutboxItem {
+  /** A fixed _id makes queueing idempotent: while that item exists, queueing it again returns it. */
+  _id?: Types.ObjectId;
   route: string;
   action: string;
   /** Items of one stream are delivered one at a time, in the order they were queued. */
@@ -45,7 +47,11 @@ export async function enqueue(item: NewOutboxItem): Promise<OutboxItemDoc> {
       for (const wakeup of wakeups) wakeup();
       return created;
     } catch (error) {
-      if (!isDuplicateKeyError(error) || attempt >= 10) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
+      // FerretDB does not say which unique index refused: the fixed _id, or a (stream, seq) taken by another process.
+      const existing = item._id && (await OutboxItemModel.findById(item._id));
+      if (existing) return existing;
+      if (attempt >= 10) throw error;
     }
   }
 }

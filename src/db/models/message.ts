@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { Schema, Types, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { Schema, type Types, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { derivedObjectId } from '../derived-id.js';
 import { ATTACHMENT_KINDS, CHANNEL_KINDS } from '../../domain.js';
 
 export const attachmentSchema = new Schema(
@@ -40,6 +40,8 @@ const messageSchema = new Schema(
     meta: { type: [{ name: String, value: String, _id: false }], default: [] },
     /** Outbound: answers offered as buttons (OutboundMessage.quickReplies). */
     quickReplies: { type: [String], default: undefined },
+    /** Inbound messages the console was deliberately not asked to show. */
+    consoleSkipped: { type: String, enum: ['blocked customer', 'survey rating'] },
     delivery: {
       status: { type: String, enum: ['pending', 'sent', 'delivered', 'read', 'failed'] },
       error: String,
@@ -62,8 +64,8 @@ export const MessageModel = model('Message', messageSchema);
 /**
  * An inbound message's _id, derived from its dedupe key `<channel>:<external id>`: a message delivered twice
  * gets the same _id, so "seen before?" is a look-up by _id (the one look-up FerretDB's SQLite backend answers
- * from an index) and the unique _id refuses a second copy. 96 bits of SHA-256: collisions are out of reach.
+ * from an index) and the unique _id refuses a second copy.
  */
 export function inboundMessageId(dedupeKey: string): Types.ObjectId {
-  return new Types.ObjectId(createHash('sha256').update(dedupeKey).digest().subarray(0, 12));
+  return derivedObjectId(dedupeKey);
 }
