@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 
@@ -9,7 +9,12 @@ export interface HealthSource {
 
 /** The gateway's one HTTP server: health, metrics, and whatever routes channels add (webhooks, web chat). */
 export function createHttpServer(options: { logger: Logger; metrics: Metrics; health: HealthSource; bodyLimit?: number }): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: options.bodyLimit ?? 25 * 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Webhooks and the web chat would log a line per request; the channels log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 25 * 1024 * 1024,
+  });
 
   app.get('/healthz', async (_request, reply) => {
     const database = (await options.health.databaseUp()) ? 'up' : 'down';
