@@ -81,7 +81,10 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
         stored = await insertMessage(doc);
       } catch (error) {
         if (isDuplicateKeyError(error)) {
+          // Stored meanwhile by another process, or by a batch that failed as a whole after storing it.
           metrics?.duplicates.inc({ channel: message.channel });
+          const stored = await loadStoredMessage(messageId);
+          if (stored) await relayIfNeverShown(stored);
           return { status: 'duplicate' } as const;
         }
         throw error;

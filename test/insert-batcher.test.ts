@@ -5,7 +5,7 @@ import { createInsertBatcher } from '../src/db/insert-batcher.js';
 import { isDuplicateKeyError } from '../src/db/errors.js';
 
 useTestDatabase();
-const Probe = model('InsertBatchProbe', new Schema({ key: { type: String, required: true, unique: true }, size: { type: Number, max: 10 } }));
+const Probe = model('InsertBatchProbe', new Schema({ key: { type: String, required: true, unique: true }, size: { type: Number, max: 10 }, blob: String }));
 const insertProbe = createInsertBatcher<InstanceType<typeof Probe>>(Probe);
 
 /** Counts the insert commands mongoose sends while `work` runs. */
@@ -48,6 +48,17 @@ describe('insert batcher', () => {
     expect(isDuplicateKeyError((results[1] as PromiseRejectedResult).reason)).toBe(true);
     expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/size/);
     expect((await Probe.find().sort({ key: 1 }).lean()).map((p) => p.key)).toEqual(['a', 'c', 'taken']);
+  });
+
+  it('refuses only a document too big to send when the whole batch failed for it', async () => {
+    // Over the 16 MB document limit: the driver refuses the whole command, not the one document.
+    const results = await Promise.allSettled([
+      insertProbe(new Probe({ key: 'first' })),
+      insertProbe(new Probe({ key: 'huge', blob: 'x'.repeat(17 * 1024 * 1024) })),
+      insertProbe(new Probe({ key: 'after' })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await Probe.find().sort({ key: 1 }).lean()).map((p) => p.key)).toEqual(['after', 'first']);
   });
 
   it('goes on with the next batch after a batch failed', async () => {

@@ -40,11 +40,20 @@ async function insertBatch<D extends Document>(model: Pick<Model<unknown>, 'inse
     await model.insertMany(docs, { ordered: false, throwOnValidationError: true });
     batch.forEach((w) => w.resolve(w.doc));
   } catch (error) {
-    // Unordered: mongoose lists, per document, either the stored document or what refused it.
+    // Some documents refused, one by one (a duplicate key, a failed validation): mongoose lists, per document,
+    // the stored document or what refused it. It fills that list for any error, so it is read only for these.
     const results = (error as { results?: unknown[] }).results;
-    if (!results) return batch.forEach((w) => w.reject(error));
-    batch.forEach((w, i) => (results[i] === w.doc ? w.resolve(w.doc) : w.reject(asError(results[i]))));
+    if (results && refusedOneByOne(error)) return batch.forEach((w, i) => (results[i] === w.doc ? w.resolve(w.doc) : w.reject(asError(results[i]))));
+    if (batch.length === 1) return batch[0]!.reject(error);
+    // The batch failed as a whole (one document too big to send, the database unreachable): each document then
+    // goes alone, so one caller's problem is not everyone's.
+    for (const waiting of batch) await insertBatch(model, [waiting]);
   }
+}
+
+function refusedOneByOne(error: unknown): boolean {
+  const { name, writeErrors } = error as { name?: string; writeErrors?: unknown[] };
+  return name === 'MongooseBulkWriteError' || (Array.isArray(writeErrors) && writeErrors.length > 0);
 }
 
 /** The driver's per-document WriteError is not an Error; give callers one, keeping its code (11000...). */

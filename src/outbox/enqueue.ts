@@ -1,4 +1,4 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { OutboxItemModel, type OutboxItemDoc } from '../db/models/index.js';
 import { insertOutboxItem } from '../db/batched-inserts.js';
 import { isDuplicateKeyError } from '../db/errors.js';
@@ -41,15 +41,17 @@ function nextSeq(): number {
 /** Queues an item; the (stream, seq) unique index turns a cross-process collision into a retry. */
 export async function enqueue(item: NewOutboxItem): Promise<OutboxItemDoc> {
   const now = new Date();
+  const _id = item._id ?? new Types.ObjectId();
   for (let attempt = 0; ; attempt++) {
     try {
-      const created = await insertOutboxItem(new OutboxItemModel({ ...item, payload: item.payload ?? {}, seq: nextSeq(), nextAttemptAt: item.notBefore ?? now, createdAt: now }));
+      const created = await insertOutboxItem(new OutboxItemModel({ ...item, _id, payload: item.payload ?? {}, seq: nextSeq(), nextAttemptAt: item.notBefore ?? now, createdAt: now }));
       for (const wakeup of wakeups) wakeup();
       return created;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      // FerretDB does not say which unique index refused: the fixed _id, or a (stream, seq) taken by another process.
-      const existing = item._id && (await OutboxItemModel.findById(item._id));
+      // FerretDB does not say which unique index refused. Our _id: the item is queued already (a fixed _id, or
+      // a batch that failed as a whole after storing it). Otherwise another process took this (stream, seq).
+      const existing = await OutboxItemModel.findById(_id);
       if (existing) return existing;
       if (attempt >= 10) throw error;
     }
