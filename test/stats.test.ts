@@ -399,6 +399,20 @@ describe('scheduled reports', () => {
     expect(Buffer.from(payload.file!.dataBase64, 'base64').subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   });
 
+  it('posts a report once, however often its job runs again (a restart after a crash)', async () => {
+    await storeWeek();
+    const now = new Date('2024-03-05T09:00:00Z');
+    await Promise.all([postReport('daily', { config, logger: testLogger, now }), postReport('daily', { config, logger: testLogger, now })]);
+    await postReport('daily', { config, logger: testLogger, now });
+    expect(await OutboxItemModel.countDocuments({ route: 'console', action: 'notice' })).toBe(1);
+    // Delivered (the item is gone): a later run still does not post it again; the next day's report is new.
+    await OutboxItemModel.deleteMany({});
+    await postReport('daily', { config, logger: testLogger, now });
+    expect(await OutboxItemModel.countDocuments({ route: 'console', action: 'notice' })).toBe(0);
+    await postReport('daily', { config, logger: testLogger, now: new Date('2024-03-06T09:00:00Z') });
+    expect(await OutboxItemModel.countDocuments({ route: 'console', action: 'notice' })).toBe(1);
+  });
+
   it('covers the seven days before the weekly run', async () => {
     await storeWeek();
     await postReport('weekly', { config, logger: testLogger, now: new Date('2024-03-11T09:00:00Z') });

@@ -41,12 +41,16 @@ function streamOf(request: ConsoleRequest): string {
   return conversationStream(request.conversation);
 }
 
-/** Queues a request to the console, ordered with everything else shown for the same conversation. */
-export async function requestConsole(request: ConsoleRequest): Promise<void> {
+/**
+ * Queues a request to the console, ordered with everything else shown for the same conversation.
+ * `onceKey` names a request that must not be queued twice (a scheduled report): while its item waits, asking
+ * again changes nothing. A relay is always once per message.
+ */
+export async function requestConsole(request: ConsoleRequest, options: { onceKey?: string } = {}): Promise<void> {
   const { action, conversation, message, buttons, ...payload } = request as ConsoleRequest & { conversation?: Types.ObjectId; message?: Types.ObjectId; buttons?: NoticeButton[][] };
   // FerretDB stores no nested arrays: keyboard rows travel as objects.
   const buttonRows = buttons?.map((row) => ({ buttons: row }));
-  // A message is shown once: its relay item's _id comes from the message's, so asking again changes nothing.
-  const _id = action === 'relay' ? derivedObjectId(`relay:${message}`) : undefined;
+  const onceKey = options.onceKey ?? (action === 'relay' ? `relay:${message}` : undefined);
+  const _id = onceKey ? derivedObjectId(onceKey) : undefined;
   await enqueue({ _id, route: CONSOLE_ROUTE, action, stream: streamOf(request), conversation, message, payload: buttonRows ? { ...payload, buttonRows } : payload });
 }

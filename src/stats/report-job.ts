@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { requestConsole } from '../console/actions.js';
 import { parsePeriod, type StatsPeriod } from './period.js';
 import { buildStatsAnswer } from './report.js';
+import { isMarked, markOnce } from '../jobs/marks.js';
 
 export const DAILY_REPORT_JOB = 'stats daily report';
 export const WEEKLY_REPORT_JOB = 'stats weekly report';
@@ -20,13 +21,23 @@ export function reportPeriod(kind: 'daily' | 'weekly', timezone: string, now = n
   return parsePeriod(range, today);
 }
 
-/** Computes a scheduled report and queues it as a notice to the General topic. */
+/**
+ * Computes a scheduled report and queues it as a notice to the General topic, once per report and period:
+ * Agenda runs a job again when the process that ran it died, and the operators would read the report twice.
+ */
 export async function postReport(kind: 'daily' | 'weekly', deps: { config: Config; logger: Logger; now?: Date }): Promise<void> {
   const period = reportPeriod(kind, deps.config.stats.timezone, deps.now);
+  const deed = `report:${kind}:${period.label}`;
+  if (await isMarked(deed)) {
+    deps.logger.info({ report: kind, period: period.label }, 'scheduled stats report was posted before; not again');
+    return;
+  }
   const title = kind === 'daily' ? 'Daily support report' : 'Weekly support report';
   const answer = await buildStatsAnswer({ period }, { config: deps.config, title });
   const file = answer.chart ? { fileName: `${kind}-report-${period.label}.png`.replace(/[^\w.-]+/g, '_'), mimeType: 'image/png', dataBase64: answer.chart.toString('base64') } : undefined;
-  await requestConsole({ action: 'notice', text: answer.text, html: true, file });
+  // Keyed like the mark: a run that dies between the two queues nothing more while the first item waits.
+  await requestConsole({ action: 'notice', text: answer.text, html: true, file }, { onceKey: deed });
+  await markOnce(deed, undefined, deps.now ?? new Date());
   deps.logger.info({ report: kind, period: period.label, opened: answer.report.opened }, 'scheduled stats report queued');
 }
 
