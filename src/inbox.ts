@@ -55,7 +55,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     const messageId = inboundMessageId(dedupeKeyOf(message));
     const chatKey = chatKeyOf(message.channel, message.externalChatId);
     return perCustomer.run(chatKey, async () => {
-      // Independent reads go out together: each one is a round trip to the database.
+      // Independent reads go out together, batched with those of the other messages in flight (db/loaders.ts).
       const [seen, chat] = await Promise.all([loadStoredMessage(messageId), loadChatKey(chatKey)]);
       if (seen) {
         metrics?.duplicates.inc({ channel: message.channel });
@@ -83,8 +83,8 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
         if (isDuplicateKeyError(error)) {
           // Stored meanwhile by another process, or by a batch that failed as a whole after storing it.
           metrics?.duplicates.inc({ channel: message.channel });
-          const stored = await loadStoredMessage(messageId);
-          if (stored) await relayIfNeverShown(stored);
+          const earlier = await loadStoredMessage(messageId);
+          if (earlier) await relayIfNeverShown(earlier);
           return { status: 'duplicate' } as const;
         }
         throw error;
