@@ -1,5 +1,6 @@
 import type { InboundMessage } from '../src/domain.js';
-import { ConversationModel, EmailThreadModel, MessageModel, inboundMessageId, type ConversationDoc, type CustomerDoc } from '../src/db/models/index.js';
+import { ConversationModel, EmailThreadModel, MessageModel, type ConversationDoc, type CustomerDoc } from '../src/db/models/index.js';
+import { customerMessageId } from '../src/conversations/customer-message.js';
 import { conversationNumberIn } from './email-mail.js';
 
 const metaValue = (message: InboundMessage, name: string) => message.meta?.find((m) => m.name === name)?.value;
@@ -20,7 +21,7 @@ export async function resolveEmailConversation(message: InboundMessage, customer
       const conversation = await ConversationModel.findById(sent.conversation);
       if (conversation) return conversation;
     }
-    const received = await MessageModel.findById(inboundMessageId(`email:${id}`), { conversation: 1 }).lean();
+    const received = await MessageModel.findById(customerMessageId({ channel: 'email', externalMessageId: id }), { conversation: 1 }).lean();
     const conversation = received && (await ConversationModel.findById(received.conversation));
     if (conversation) return conversation;
   }

@@ -1,5 +1,5 @@
 import type { ChannelKind, InboundMessage } from './domain.js';
-import { ChatKeyModel, CustomerModel, ConversationModel, inboundMessageId, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
+import { ChatKeyModel, CustomerModel, ConversationModel, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
 import { OPEN_STATUSES } from './db/models/conversation.js';
 import { isDuplicateKeyError } from './db/errors.js';
 import { chatKeyOf, openConversation } from './conversations/open.js';
@@ -10,7 +10,7 @@ import { conversationLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { updateConversation, updateMessage } from './db/serialized-writes.js';
 import { insertMessage } from './db/batched-inserts.js';
-import { customerMessageDoc, dedupeKeyOf } from './conversations/customer-message.js';
+import { customerMessageDoc, customerMessageId } from './conversations/customer-message.js';
 import { loadChatKey, loadConversation, loadCustomer, loadStoredMessage, type StoredMessage } from './db/loaders.js';
 
 export type InboundResult =
@@ -51,17 +51,26 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   const { logger, metrics } = options;
   const hooks: InboxHooks[] = [options];
 
+  /**
+   * A message stored before. One stored just before the gateway stopped or the database failed, whose relay
+   * was never queued, is queued now (a webhook retry, a replay after restart): its relay item's _id comes from
+   * the message's, so one that is queued or failed is left alone; a shown message has its console ids.
+   */
+  async function duplicate(message: InboundMessage, seen: StoredMessage | null): Promise<InboundResult> {
+    metrics?.duplicates.inc({ channel: message.channel });
+    if (seen && !seen.consoleSkipped && !seen.consoleMessageIds?.length) {
+      await requestConsole({ action: 'relay', conversation: seen.conversation, message: seen._id });
+    }
+    return { status: 'duplicate' };
+  }
+
   async function receive(message: InboundMessage): Promise<InboundResult> {
-    const messageId = inboundMessageId(dedupeKeyOf(message));
+    const messageId = customerMessageId(message);
     const chatKey = chatKeyOf(message.channel, message.externalChatId);
     return perCustomer.run(chatKey, async () => {
       // Independent reads go out together, batched with those of the other messages in flight (db/loaders.ts).
       const [seen, chat] = await Promise.all([loadStoredMessage(messageId), loadChatKey(chatKey)]);
-      if (seen) {
-        metrics?.duplicates.inc({ channel: message.channel });
-        await relayIfNeverShown(seen);
-        return { status: 'duplicate' } as const;
-      }
+      if (seen) return duplicate(message, seen);
       const [customer, open] = await Promise.all([
         findOrCreateCustomer(message, chat?.customer),
         chat?.openConversation ? loadConversation(chat.openConversation) : null,
@@ -76,17 +85,10 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
       let stored;
       try {
-        const doc = customerMessageDoc(message, conversation._id, customer);
-        if (customer.blocked) doc.consoleSkipped = 'blocked customer';
-        stored = await insertMessage(doc);
+        stored = await insertMessage(customerMessageDoc(message, conversation._id, customer, customer.blocked ? 'blocked customer' : undefined));
       } catch (error) {
-        if (isDuplicateKeyError(error)) {
-          // Stored meanwhile by another process, or by a batch that failed as a whole after storing it.
-          metrics?.duplicates.inc({ channel: message.channel });
-          const earlier = await loadStoredMessage(messageId);
-          if (earlier) await relayIfNeverShown(earlier);
-          return { status: 'duplicate' } as const;
-        }
+        // Stored meanwhile by another process, or by a batch that failed as a whole after storing it.
+        if (isDuplicateKeyError(error)) return duplicate(message, await loadStoredMessage(messageId));
         throw error;
       }
       metrics?.inbound.inc({ channel: message.channel });
@@ -97,7 +99,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
       // Only now: once operators see the message they act on the chat, and on FerretDB (whose updates are not
       // atomic) a conversation write still in flight would overwrite what they did.
-      const relayed = !customer.blocked;
+      const relayed = !stored.consoleSkipped;
       if (relayed) await requestConsole({ action: 'relay', conversation: conversation._id, message: stored._id });
       if (found.opened) await requestConsole({ action: 'newConversationAlert', conversation: conversation._id });
       log.info({ messageId: String(stored._id), channel: message.channel, opened: found.opened, reopened: found.reopened, relayed }, 'customer message stored');
@@ -124,7 +126,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   }
 
   async function edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean> {
-    const stored = await updateMessage(inboundMessageId(dedupeKeyOf({ channel, externalMessageId })), { $set: { text, editedAt: new Date() } });
+    const stored = await updateMessage(customerMessageId({ channel, externalMessageId }), { $set: { text, editedAt: new Date() } });
     if (!stored) return false;
     await requestConsole({ action: 'edited', conversation: stored.conversation, message: stored._id });
     return true;
@@ -139,16 +141,6 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   }
 
   return { receive, edited, use };
-}
-
-/**
- * A message stored just before the gateway stopped or the database failed, whose relay was never queued, is
- * queued when its channel delivers it again (webhook retry, replay after restart). Its relay item's _id comes
- * from the message's, so one that is queued or failed is left alone; a shown message has its console ids.
- */
-async function relayIfNeverShown(seen: StoredMessage): Promise<void> {
-  if (seen.consoleSkipped || seen.consoleMessageIds?.length) return;
-  await requestConsole({ action: 'relay', conversation: seen.conversation, message: seen._id });
 }
 
 const isOpen = (conversation: ConversationDoc): boolean => (OPEN_STATUSES as readonly string[]).includes(conversation.status);

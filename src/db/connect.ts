@@ -15,9 +15,9 @@ export interface Database {
 /**
  * Connection options for the database. The embedded FerretDB writes to SQLite, which lets one writer in at a
  * time; a writer that finds it busy sleeps 1 to 100 ms in SQLite's busy handler before trying again, so a big
- * pool mostly sleeps. Ten connections keep FerretDB busy without that (bench/inbox.ts, 100 conversations:
- * 260 messages/s with the driver's default pool of 100, 377 with 10). With MONGODB_URI the driver's defaults
- * apply; for a FerretDB/SQLite server, add `maxPoolSize=10` to the URI.
+ * pool mostly sleeps. Ten connections keep FerretDB busy without that (the inbox at 100 conversations, before
+ * its reads were batched: 260 messages/s with the driver's default pool of 100, 377 with 10). With MONGODB_URI
+ * the driver's defaults apply; for a FerretDB/SQLite server, add `maxPoolSize=10` to the URI.
  */
 export function connectOptions(kind: Database['kind']): mongoose.ConnectOptions {
   return { serverSelectionTimeoutMS: 10_000, ...(kind === 'embedded' ? { maxPoolSize: 10 } : {}) };

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 
 /** What a loader needs of a mongoose model. */
-interface Findable {
+export interface Findable {
   find(filter: { _id: { $in: readonly string[] } }, projection?: Record<string, 0 | 1>): { lean(): PromiseLike<unknown> };
 }
 

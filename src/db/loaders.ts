@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
-import { ChatKeyModel, ConversationModel, CustomerModel, MessageModel, type Conversation, type ConversationDoc, type Customer, type CustomerDoc } from './models/index.js';
-import { createIdLoader } from './id-loader.js';
+import { ChatKeyModel, ConversationModel, CustomerModel, MessageModel, type ConversationDoc, type CustomerDoc } from './models/index.js';
+import { createIdLoader, type Findable } from './id-loader.js';
 
 // The documents the inbox reads for every customer message, read in batches (see id-loader.ts).
 
@@ -21,14 +21,14 @@ export interface ChatKey {
 }
 export const loadChatKey = createIdLoader<ChatKey>(ChatKeyModel);
 
-const loadCustomerFields = createIdLoader<Customer & { _id: Types.ObjectId }>(CustomerModel);
-export async function loadCustomer(id: unknown): Promise<CustomerDoc | null> {
-  const fields = await loadCustomerFields(id);
-  return fields && CustomerModel.hydrate(fields);
+/** A loader that hands out mongoose documents, for callers that change and save what they read. */
+function documentLoader<Doc>(model: Findable & { hydrate(fields: object): Doc }): (id: unknown) => Promise<Doc | null> {
+  const loadFields = createIdLoader<{ _id: Types.ObjectId }>(model);
+  return async (id) => {
+    const fields = await loadFields(id);
+    return fields && model.hydrate(fields);
+  };
 }
 
-const loadConversationFields = createIdLoader<Conversation & { _id: Types.ObjectId }>(ConversationModel);
-export async function loadConversation(id: unknown): Promise<ConversationDoc | null> {
-  const fields = await loadConversationFields(id);
-  return fields && ConversationModel.hydrate(fields);
-}
+export const loadCustomer = documentLoader<CustomerDoc>(CustomerModel);
+export const loadConversation = documentLoader<ConversationDoc>(ConversationModel);

@@ -75,9 +75,7 @@ export function surveyReplyInterceptor(ctx: Pick<JobsContext, 'settings' | 'logg
     if (!(await isMarked(surveyMark(String(conversation._id), conversation.closedAt)))) return undefined;
 
     try {
-      const doc = customerMessageDoc(message, conversation._id, customer);
-      doc.consoleSkipped = 'survey rating';
-      await insertMessage(doc);
+      await insertMessage(customerMessageDoc(message, conversation._id, customer, 'survey rating'));
     } catch (error) {
       if (isDuplicateKeyError(error)) return conversation;
       throw error;

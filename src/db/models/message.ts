@@ -1,5 +1,4 @@
-import { Schema, type Types, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
-import { derivedObjectId } from '../derived-id.js';
+import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { ATTACHMENT_KINDS, CHANNEL_KINDS } from '../../domain.js';
 
 export const attachmentSchema = new Schema(
@@ -60,12 +59,3 @@ messageSchema.index({ consoleMessageIds: 1 });
 export type Message = InferSchemaType<typeof messageSchema>;
 export type MessageDoc = HydratedDocument<Message>;
 export const MessageModel = model('Message', messageSchema);
-
-/**
- * An inbound message's _id, derived from its dedupe key `<channel>:<external id>`: a message delivered twice
- * gets the same _id, so "seen before?" is a look-up by _id (the one look-up FerretDB's SQLite backend answers
- * from an index) and the unique _id refuses a second copy.
- */
-export function inboundMessageId(dedupeKey: string): Types.ObjectId {
-  return derivedObjectId(dedupeKey);
-}
