@@ -13,6 +13,10 @@
 # 4. SQLite lets one writer in at a time, and a writer that finds it busy sleeps 1 to 100 ms before trying
 #    again. The patch queues write transactions on a mutex instead (raw inserts, 10 connections, one A/B run:
 #    1,294-1,338/s before, 2,121-2,157/s after). Another process writing the same files still meets the handler.
+# 5. An update command runs one query and one write transaction per statement, so a bulkWrite of fifty
+#    updates by _id cost fifty of each. ferretdb-patches/update_by_ids.go runs such a command (every
+#    statement one document by its _id, no multi, no upsert, no _id twice) with one query and one transaction;
+#    each statement is still applied with its whole filter. Any other update command takes the stock path.
 set -euo pipefail
 VERSION="v1.24.2"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -52,6 +56,12 @@ sed -i \
   -e 's|^func (db \*DB) InTransaction(ctx context.Context, f func(\*Tx) error) (err error) {$|&\n\tdb.writeMu.Lock()\n\tdefer db.writeMu.Unlock()\n|' \
   "$FSQL"
 [ "$(grep -c 'writeMu' "$FSQL")" -eq 4 ] || fail 4 "$FSQL"
+
+# 5
+UPDATE="$WORK/internal/handler/msg_update.go"
+cp "$HERE/ferretdb-patches/update_by_ids.go" "$WORK/internal/handler/"
+perl -0pi -e 's~\n\tfor _, u := range params.Updates \{\n~\n\tif c, err := db.Collection(params.Collection); err == nil {\n\t\tif matched, modified, handled, err := h.updateByIDs(ctx, c, params); handled {\n\t\t\treturn matched, modified, types.MakeArray(0), err\n\t\t}\n\t}\n\n\tfor _, u := range params.Updates {\n~' "$UPDATE"
+grep -q 'h.updateByIDs(ctx, c, params)' "$UPDATE" || fail 5 "$UPDATE"
 
 (cd "$WORK" && CGO_ENABLED=0 go build -buildvcs=false -o "$BIN.tmp" ./cmd/ferretdb) >&2
 mv "$BIN.tmp" "$BIN"

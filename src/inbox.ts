@@ -9,7 +9,7 @@ import { KeyedMutex } from './util/keyed-mutex.js';
 import { conversationLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { updateConversation, updateMessage } from './db/serialized-writes.js';
-import { insertMessage } from './db/batched-inserts.js';
+import { insertMessage } from './db/batched-writes.js';
 import { customerMessageDoc, customerMessageId } from './conversations/customer-message.js';
 import { loadChatKey, loadConversation, loadCustomer, loadStoredMessage, type StoredMessage } from './db/loaders.js';
 

@@ -5,7 +5,7 @@ import { testLogger } from './support/logger.js';
 import { createInbox } from '../src/inbox.js';
 import { closeConversation } from '../src/conversations/operator-actions.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
-import { insertMessage } from '../src/db/batched-inserts.js';
+import { insertMessage } from '../src/db/batched-writes.js';
 import { customerMessageDoc } from '../src/conversations/customer-message.js';
 
 useTestDatabase();

@@ -4,7 +4,7 @@ import { enqueue } from '../outbox/enqueue.js';
 import { requestConsole } from '../console/actions.js';
 import { transition } from './lifecycle.js';
 import { updateConversation } from '../db/serialized-writes.js';
-import { insertMessage } from '../db/batched-inserts.js';
+import { insertMessage } from '../db/batched-writes.js';
 
 /** A refusal an operator sees as is: the chat's state or the arguments forbid what they asked. */
 export class OperatorActionError extends Error {

@@ -3,7 +3,7 @@ import { CustomerModel, MessageModel, type ConversationDoc, type MessageDoc } fr
 import { requestConsole } from '../console/actions.js';
 import { queueForCustomer } from './operator-actions.js';
 import { updateConversation } from '../db/serialized-writes.js';
-import { insertMessage } from '../db/batched-inserts.js';
+import { insertMessage } from '../db/batched-writes.js';
 
 /**
  * A message the gateway itself sends to the customer (greeting, reminder, survey, closing note).

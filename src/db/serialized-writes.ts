@@ -1,6 +1,7 @@
 import type { Types, UpdateQuery } from 'mongoose';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import { ConversationModel, MessageModel, type Conversation, type Message, type MessageDoc } from './models/index.js';
+import { MessageModel, type Conversation, type Message, type MessageDoc } from './models/index.js';
+import { updateConversationById } from './batched-writes.js';
 
 // FerretDB applies an update by reading the document, changing it in memory and writing all of it back, so two
 // updates of one document at the same moment can undo each other: an operator's /take lost to the console
@@ -17,7 +18,7 @@ export function withConversationLock<T>(id: Id, work: () => Promise<T>): Promise
 }
 
 export async function updateConversation(id: Id, update: UpdateQuery<Conversation>): Promise<void> {
-  await withConversationLock(id, () => ConversationModel.updateOne({ _id: id }, update));
+  await withConversationLock(id, () => updateConversationById({ id, update }));
 }
 
 /** Updates one message by _id and returns it as it is now (null when it does not exist). */

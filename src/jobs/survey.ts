@@ -1,7 +1,7 @@
 import type { InboundMessage } from '../domain.js';
 import { ChatKeyModel, ConversationModel, CustomerModel, type ConversationDoc, type CustomerDoc } from '../db/models/index.js';
 import { customerMessageDoc } from '../conversations/customer-message.js';
-import { insertMessage } from '../db/batched-inserts.js';
+import { insertMessage } from '../db/batched-writes.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 import { renderTemplate } from '../templates.js';
 import { sendSystemMessage } from '../conversations/system-message.js';

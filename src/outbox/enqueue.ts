@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { OutboxItemModel, type OutboxItemDoc } from '../db/models/index.js';
-import { insertOutboxItem } from '../db/batched-inserts.js';
+import { insertOutboxItem } from '../db/batched-writes.js';
 import { isDuplicateKeyError } from '../db/errors.js';
 
 export interface NewOutboxItem {
