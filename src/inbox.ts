@@ -1,11 +1,11 @@
 import type { ChannelKind, InboundMessage } from './domain.js';
-import { ChatKeyModel, CustomerModel, ConversationModel, type ConversationDoc, type CustomerDoc } from './db/models/index.js';
+import { ChatKeyModel, CustomerModel, ConversationModel, type ConversationDoc, type CustomerDoc, type MessageDoc } from './db/models/index.js';
 import { OPEN_STATUSES } from './db/models/conversation.js';
 import { isDuplicateKeyError } from './db/errors.js';
 import { chatKeyOf, openConversation } from './conversations/open.js';
 import { statusOnCustomerMessage, transition } from './conversations/lifecycle.js';
 import { requestConsole } from './console/actions.js';
-import { KeyedMutex } from './util/keyed-mutex.js';
+import { KeyedBatchQueue } from './util/keyed-batch-queue.js';
 import { conversationLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { updateConversation, updateMessage } from './db/serialized-writes.js';
@@ -26,8 +26,10 @@ export interface Inbox {
 /** Work other parts plug in around every customer message (src/jobs: survey replies, job planning). */
 export interface InboxHooks {
   /**
-   * Called before the conversation is resolved. Returning a conversation means the hook consumed the message
-   * (and stored it there itself, e.g. a survey rating on a closed chat): no reopen, no relay.
+   * Asked, in order, for the messages that arrive while the customer has no open conversation, up to the first
+   * one not consumed (that one opens or reopens a conversation, and the messages after it belong there).
+   * Returning a conversation means the hook consumed the message (and stored it there itself, e.g. a survey
+   * rating on a closed chat): no reopen, no relay.
    */
   intercept?: (message: InboundMessage, customer: CustomerDoc) => Promise<ConversationDoc | undefined>;
   /** Called after the message is stored, the status updated and the relay queued. */
@@ -42,14 +44,19 @@ export interface InboxOptions extends InboxHooks {
   resolveConversation?: (message: InboundMessage, customer: CustomerDoc) => Promise<ConversationDoc | undefined>;
 }
 
+type Settled = PromiseSettledResult<InboundResult>;
+const answered = (value: InboundResult): Settled => ({ status: 'fulfilled', value });
+
 /**
  * The one entry point for customer messages from every channel: dedupe, customer, conversation,
- * message, status, and the console request to show it. Messages of one customer are handled in order.
+ * message, status, and the console request to show it. Messages of one customer are handled in order; those
+ * that arrive while the customer's previous ones are being handled (a burst, a backlog) are handled together,
+ * with one read of the customer and the conversation and one conversation update for all of them.
  */
 export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHooks): () => void } {
-  const perCustomer = new KeyedMutex();
   const { logger, metrics } = options;
   const hooks: InboxHooks[] = [options];
+  const perCustomer = new KeyedBatchQueue<InboundMessage, InboundResult>(receiveInOrder);
 
   /**
    * A message stored before. One stored just before the gateway stopped or the database failed, whose relay
@@ -64,50 +71,91 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     return { status: 'duplicate' };
   }
 
-  async function receive(message: InboundMessage): Promise<InboundResult> {
-    const messageId = customerMessageId(message);
-    const chatKey = chatKeyOf(message.channel, message.externalChatId);
-    return perCustomer.run(chatKey, async () => {
-      // Independent reads go out together, batched with those of the other messages in flight (db/loaders.ts).
-      const [seen, chat] = await Promise.all([loadStoredMessage(messageId), loadChatKey(chatKey)]);
-      if (seen) return duplicate(message, seen);
-      const [customer, open] = await Promise.all([
-        findOrCreateCustomer(message, chat?.customer),
-        chat?.openConversation ? loadConversation(chat.openConversation) : null,
-      ]);
-      for (const hook of hooks) {
-        const consumed = await hook.intercept?.(message, customer);
-        if (consumed) return { status: 'intercepted', conversation: consumed } as const;
+  function receive(message: InboundMessage): Promise<InboundResult> {
+    return perCustomer.add(chatKeyOf(message.channel, message.externalChatId), message);
+  }
+
+  /** Messages of one customer, oldest first: each gets its own answer, as if they had come one by one. */
+  async function receiveInOrder(messages: InboundMessage[]): Promise<Settled[]> {
+    const first = messages[0]!;
+    const chatKey = chatKeyOf(first.channel, first.externalChatId);
+    // Independent reads go out together, batched with those of the other messages in flight (db/loaders.ts).
+    const [seen, chat] = await Promise.all([Promise.all(messages.map((m) => loadStoredMessage(customerMessageId(m)))), loadChatKey(chatKey)]);
+    const results: Settled[] = new Array(messages.length);
+    const fresh: number[] = [];
+    const ids = new Set<string>();
+    for (const [i, message] of messages.entries()) {
+      const id = String(customerMessageId(message));
+      if (seen[i] || ids.has(id)) results[i] = answered(await duplicate(message, seen[i] ?? null));
+      else fresh.push(i);
+      ids.add(id);
+    }
+    if (fresh.length === 0) return results;
+
+    const [customer, open] = await Promise.all([
+      findOrCreateCustomer(first, mergedProfile(fresh.map((i) => messages[i]!)), chat?.customer),
+      chat?.openConversation ? loadConversation(chat.openConversation) : null,
+    ]);
+    let next = 0;
+    if (!(open && isOpen(open))) {
+      for (; next < fresh.length; next++) {
+        const consumed = await intercepted(messages[fresh[next]!]!, customer);
+        if (!consumed) break;
+        results[fresh[next]!] = answered({ status: 'intercepted', conversation: consumed });
       }
-      const found = await findOrOpenConversation(message, customer, open, chat ?? undefined);
-      let conversation = found.conversation;
-      const log = conversationLogger(logger, conversation);
+    }
+    const rest = fresh.slice(next);
+    if (rest.length === 0) return results;
+    const stored = await storeInConversation(rest.map((i) => messages[i]!), customer, open, chat ?? undefined);
+    rest.forEach((index, j) => (results[index] = stored[j]!));
+    return results;
+  }
 
-      let stored;
-      try {
-        stored = await insertMessage(customerMessageDoc(message, conversation._id, customer, customer.blocked ? 'blocked customer' : undefined));
-      } catch (error) {
-        // Stored meanwhile by another process, or by a batch that failed as a whole after storing it.
-        if (isDuplicateKeyError(error)) return duplicate(message, await loadStoredMessage(messageId));
-        throw error;
-      }
-      metrics?.inbound.inc({ channel: message.channel });
+  async function intercepted(message: InboundMessage, customer: CustomerDoc): Promise<ConversationDoc | undefined> {
+    for (const hook of hooks) {
+      const consumed = await hook.intercept?.(message, customer);
+      if (consumed) return consumed;
+    }
+    return undefined;
+  }
 
-      await updateConversation(conversation._id, { $set: { lastCustomerMessageAt: message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': 1 } });
-      const next = statusOnCustomerMessage(conversation);
-      if (next) conversation = await transition(conversation, next, { actor: { kind: 'customer' }, reason: 'customer wrote' });
+  /** Stores new messages of one customer in their conversation (found, reopened or opened for the first). */
+  async function storeInConversation(messages: InboundMessage[], customer: CustomerDoc, open: ConversationDoc | null, chat?: { lastConversation?: unknown }): Promise<Settled[]> {
+    const found = await findOrOpenConversation(messages[0]!, customer, open, chat);
+    let conversation = found.conversation;
+    const log = conversationLogger(logger, conversation);
 
-      // Only now: once operators see the message they act on the chat, and on FerretDB (whose updates are not
-      // atomic) a conversation write still in flight would overwrite what they did.
-      const relayed = !stored.consoleSkipped;
-      if (relayed) await requestConsole({ action: 'relay', conversation: conversation._id, message: stored._id });
-      if (found.opened) await requestConsole({ action: 'newConversationAlert', conversation: conversation._id });
-      log.info({ messageId: String(stored._id), channel: message.channel, opened: found.opened, reopened: found.reopened, relayed }, 'customer message stored');
+    const inserts = await Promise.allSettled(messages.map((message) => insertMessage(customerMessageDoc(message, conversation._id, customer, customer.blocked ? 'blocked customer' : undefined))));
+    const results: Settled[] = new Array(messages.length);
+    const stored: { message: InboundMessage; doc: MessageDoc; index: number }[] = [];
+    for (const [index, insert] of inserts.entries()) {
+      const message = messages[index]!;
+      if (insert.status === 'fulfilled') stored.push({ message, doc: insert.value, index });
+      // Stored meanwhile by another process, or by a batch that failed as a whole after storing it.
+      else if (isDuplicateKeyError(insert.reason)) results[index] = answered(await duplicate(message, await loadStoredMessage(customerMessageId(message))));
+      else results[index] = { status: 'rejected', reason: insert.reason };
+    }
+    if (stored.length === 0) return results;
+    metrics?.inbound.inc({ channel: messages[0]!.channel }, stored.length);
+
+    await updateConversation(conversation._id, { $set: { lastCustomerMessageAt: stored.at(-1)!.message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': stored.length } });
+    const status = statusOnCustomerMessage(conversation);
+    if (status) conversation = await transition(conversation, status, { actor: { kind: 'customer' }, reason: 'customer wrote' });
+
+    // Only now: once operators see the messages they act on the chat, and on FerretDB (whose updates are not
+    // atomic) a conversation write still in flight would overwrite what they did. Queued in one go, in order.
+    await Promise.all(stored.map(({ doc }) => (doc.consoleSkipped ? undefined : requestConsole({ action: 'relay', conversation: conversation._id, message: doc._id }))));
+    if (found.opened) await requestConsole({ action: 'newConversationAlert', conversation: conversation._id });
+
+    for (const [j, { message, doc, index }] of stored.entries()) {
+      const firstStored = j === 0;
+      const result = { status: 'stored', conversation, messageId: String(doc._id), opened: found.opened && firstStored, reopened: found.reopened && firstStored, relayed: !doc.consoleSkipped } as const;
+      results[index] = answered(result);
+      log.info({ messageId: result.messageId, channel: message.channel, opened: result.opened, reopened: result.reopened, relayed: result.relayed }, 'customer message stored');
       log.debug({ body: message.text }, 'customer message body');
-      const result = { status: 'stored', conversation, messageId: String(stored._id), opened: found.opened, reopened: found.reopened, relayed } as const;
       for (const hook of hooks) await hook.afterStored?.(result, message);
-      return result;
-    });
+    }
+    return results;
   }
 
   async function findOrOpenConversation(message: InboundMessage, customer: CustomerDoc, open: ConversationDoc | null, chat?: { lastConversation?: unknown }) {
@@ -145,9 +193,13 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
 const isOpen = (conversation: ConversationDoc): boolean => (OPEN_STATUSES as readonly string[]).includes(conversation.status);
 
-/** The chat's customer, with the profile fields this message brings kept current. */
-async function findOrCreateCustomer(message: InboundMessage, knownId: unknown): Promise<CustomerDoc> {
-  const profile = Object.fromEntries(Object.entries(message.profile).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+/** The profile fields the messages bring, later messages' values over earlier ones'. */
+function mergedProfile(messages: InboundMessage[]): Record<string, string> {
+  return Object.assign({}, ...messages.map((message) => Object.fromEntries(Object.entries(message.profile).filter(([, v]) => v !== undefined && v !== ''))));
+}
+
+/** The chat's customer, with the profile fields the messages bring kept current. */
+async function findOrCreateCustomer(message: InboundMessage, profile: Record<string, string>, knownId: unknown): Promise<CustomerDoc> {
   const known = knownId ? await loadCustomer(knownId) : null;
   if (known) {
     const changed = Object.entries(profile).filter(([field, value]) => known.get(field) !== value);

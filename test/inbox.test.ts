@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from './support/database.js';
 import { createOperator, inbound } from './support/factories.js';
@@ -39,6 +40,39 @@ describe('inbox', () => {
     expect(await ConversationModel.countDocuments()).toBe(1);
     const conversation = await ConversationModel.findOne();
     expect(conversation?.counts?.in).toBe(10);
+  });
+
+  it('stores a burst of one customer\'s messages in order, each once, and queues their relays in that order', async () => {
+    const burst = Array.from({ length: 30 }, (_, i) => inbound({ text: `part ${i}`, sentAt: new Date(Date.now() + i) }));
+    const results = await Promise.all([...burst, burst[3]!].map((m) => inbox.receive(m)));
+    expect(results.filter((r) => r.status === 'stored')).toHaveLength(30);
+    expect(results.at(-1)!.status).toBe('duplicate');
+    expect(results.filter((r) => r.status === 'stored' && r.opened)).toHaveLength(1);
+    const conversation = await ConversationModel.findOne().lean();
+    expect(conversation?.counts?.in).toBe(30);
+    expect(conversation?.lastCustomerMessageAt?.getTime()).toBe(burst.at(-1)!.sentAt.getTime());
+    const relays = await OutboxItemModel.find({ action: 'relay' }).sort({ seq: 1 }).lean();
+    const texts = await Promise.all(relays.map(async (r) => (await MessageModel.findById(r.message).lean())?.text));
+    expect(texts).toEqual(burst.map((m) => m.text));
+  });
+
+  it('asks the intercept hooks only until a message of the burst opens a conversation', async () => {
+    const asked: string[] = [];
+    // A hook that consumes a message stores it where it belongs: here, a conversation of another customer.
+    const elsewhere = await ConversationModel.create({ number: 999, customer: new Types.ObjectId(), channel: 'telegram', openKey: 'elsewhere', lastActivityAt: new Date() });
+    const stop = inbox.use({
+      intercept: async (message) => {
+        asked.push(message.text);
+        return message.text === 'consume me' ? elsewhere : undefined;
+      },
+    });
+    try {
+      const results = await Promise.all(['consume me', 'consume me', 'hello', 'consume me'].map((text) => inbox.receive(inbound({ text }))));
+      expect(results.map((r) => r.status)).toEqual(['intercepted', 'intercepted', 'stored', 'stored']);
+      expect(asked).toEqual(['consume me', 'consume me', 'hello']);
+    } finally {
+      stop();
+    }
   });
 
   it('gives different customers different, increasing conversation numbers', async () => {
