@@ -1,7 +1,9 @@
 // Inbound pipeline benchmark, for 1, 100 and 10,000 conversations:
-// - sustained messages/s with up to BENCH_INBOX_IN_FLIGHT messages in flight, beside the same database's raw
-//   single-document insert rate at the same concurrency (the ratio is the figure to compare), in
-//   BENCH_INBOX_ROUNDS turns of each;
+// - sustained messages/s with BENCH_INBOX_IN_FLIGHT (100) messages in flight, spread over the conversations,
+//   beside the same database's raw single-document insert rate at the same concurrency (the ratio is the
+//   figure to compare), in BENCH_INBOX_ROUNDS turns of each. One more row sends one conversation's messages
+//   one at a time, each after the previous one was handled: there nothing can be batched, so its rate is
+//   1 / the latency of one message;
 // - p50/p99 latency from InboundMessage to queued outbox item at two steady arrival rates, 100 messages/s and
 //   half the sustained rate (at saturation, latency only measures the queue: in-flight / throughput).
 // BENCH_INBOX_CONVERSATIONS (default 1,100,10000) picks the rows.
@@ -72,17 +74,18 @@ async function main() {
   await mongoose.connection.db!.dropDatabase();
   await createIndexes();
   const inbox = createInbox({ reopenWindowMs: 86_400_000, logger: pino({ level: 'silent' }) });
-  console.log(`database: ${embedded ? 'embedded FerretDB 1.24 (SQLite)' : 'MONGODB_URI'}; ${MESSAGES} messages per run, at most ${MAX_IN_FLIGHT} in flight`);
-  console.log(`conversations | pipeline msg/s | raw insert/s |  ratio | p50 / p99 ms at ${FIXED_RATE} msg/s | p50 / p99 ms at half the pipeline rate`);
+  console.log(`database: ${embedded ? 'embedded FerretDB 1.24 (SQLite)' : 'MONGODB_URI'}; ${MESSAGES} messages per row, in ${ROUNDS} turns alternating with as many raw inserts`);
+  console.log(`conversations | in flight | pipeline msg/s | raw insert/s |  ratio | p50 / p99 ms at ${FIXED_RATE} msg/s | p50 / p99 ms at half the pipeline rate`);
 
-  for (const conversations of (process.env.BENCH_INBOX_CONVERSATIONS ?? '1,100,10000').split(',').map(Number)) {
+  const conversationCounts = (process.env.BENCH_INBOX_CONVERSATIONS ?? '1,100,10000').split(',').map(Number);
+  const rows = [...(conversationCounts.includes(1) ? [{ conversations: 1, inFlight: 1 }] : []), ...conversationCounts.map((conversations) => ({ conversations, inFlight: MAX_IN_FLIGHT }))];
+  for (const { conversations, inFlight } of rows) {
     await Promise.all(allModels.map((m) => m.deleteMany({})));
     await mongoose.connection.db!.collection('bench_raw').deleteMany({});
     // Open the conversations first: the figure is for messages into conversations that exist.
     await forEachLimited(Array.from({ length: conversations }, (_, i) => i), MAX_IN_FLIGHT, async (chat) => {
       await inbox.receive(message(chat, 0));
     });
-    const inFlight = Math.min(conversations, MAX_IN_FLIGHT);
     // Pipeline and raw inserts take turns, so both meet the database in the same states (WAL size, checkpoints).
     let pipelineSeconds = 0;
     let rawSeconds = 0;
@@ -103,7 +106,7 @@ async function main() {
     const half = await pacedLatencies(inbox, rate / 2, conversations, perRound * ROUNDS + FIXED_RATE * PACED_SECONDS);
     const ms = (sorted: number[]) => `${percentile(sorted, 50).toFixed(1)} / ${percentile(sorted, 99).toFixed(1)}`;
     console.log(
-      `${String(conversations).padStart(13)} | ${rate.toFixed(0).padStart(14)} | ${raw.toFixed(0).padStart(12)} | ${((rate / raw) * 100).toFixed(1).padStart(5)}% | ${ms(fixed).padStart(25)} | ${(rate / 2).toFixed(0)} msg/s: ${ms(half)}`,
+      `${String(conversations).padStart(13)} | ${String(inFlight).padStart(9)} | ${rate.toFixed(0).padStart(14)} | ${raw.toFixed(0).padStart(12)} | ${((rate / raw) * 100).toFixed(1).padStart(5)}% | ${ms(fixed).padStart(25)} | ${(rate / 2).toFixed(0)} msg/s: ${ms(half)}`,
     );
   }
   await mongoose.connection.db!.dropDatabase();

@@ -125,7 +125,16 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     let conversation = found.conversation;
     const log = conversationLogger(logger, conversation);
 
-    const inserts = await Promise.allSettled(messages.map((message) => insertMessage(customerMessageDoc(message, conversation._id, customer, customer.blocked ? 'blocked customer' : undefined))));
+    // The message inserts and the conversation's update go out together; the update counts every message and
+    // is corrected for one that turns out to be stored already (another process) or cannot be stored.
+    const [inserts] = await Promise.all([
+      Promise.allSettled(messages.map((message) => insertMessage(customerMessageDoc(message, conversation._id, customer, customer.blocked ? 'blocked customer' : undefined)))),
+      (async () => {
+        await updateConversation(conversation._id, { $set: { lastCustomerMessageAt: messages.at(-1)!.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': messages.length } });
+        const status = statusOnCustomerMessage(conversation);
+        if (status) conversation = await transition(conversation, status, { actor: { kind: 'customer' }, reason: 'customer wrote' });
+      })(),
+    ]);
     const results: Settled[] = new Array(messages.length);
     const stored: { message: InboundMessage; doc: MessageDoc; index: number }[] = [];
     for (const [index, insert] of inserts.entries()) {
@@ -135,12 +144,9 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
       else if (isDuplicateKeyError(insert.reason)) results[index] = answered(await duplicate(message, await loadStoredMessage(customerMessageId(message))));
       else results[index] = { status: 'rejected', reason: insert.reason };
     }
+    if (stored.length < messages.length) await updateConversation(conversation._id, { $inc: { 'counts.in': stored.length - messages.length } });
     if (stored.length === 0) return results;
     metrics?.inbound.inc({ channel: messages[0]!.channel }, stored.length);
-
-    await updateConversation(conversation._id, { $set: { lastCustomerMessageAt: stored.at(-1)!.message.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': stored.length } });
-    const status = statusOnCustomerMessage(conversation);
-    if (status) conversation = await transition(conversation, status, { actor: { kind: 'customer' }, reason: 'customer wrote' });
 
     // Only now: once operators see the messages they act on the chat, and on FerretDB (whose updates are not
     // atomic) a conversation write still in flight would overwrite what they did. Queued in one go, in order.

@@ -75,6 +75,26 @@ describe('inbox', () => {
     }
   });
 
+  it('does not count a message that another process stored while this one was handling it', async () => {
+    const raced = inbound({ externalChatId: '7001', text: 'stored elsewhere meanwhile' });
+    const stop = inbox.use({
+      // Runs after the inbox found the message new and before it stores it: the other process's moment.
+      intercept: async (message, customer) => {
+        if (message === raced) await insertMessage(customerMessageDoc(message, new Types.ObjectId(), customer));
+        return undefined;
+      },
+    });
+    try {
+      const results = await Promise.all([raced, inbound({ externalChatId: '7001', text: 'new' })].map((m) => inbox.receive(m)));
+      expect(results.map((r) => r.status)).toEqual(['duplicate', 'stored']);
+    } finally {
+      stop();
+    }
+    const conversation = await ConversationModel.findOne({ chatKey: 'telegram:7001' }).lean();
+    expect(conversation?.counts?.in).toBe(1);
+    expect(await OutboxItemModel.countDocuments({ action: 'relay', conversation: conversation?._id })).toBe(1);
+  });
+
   it('gives different customers different, increasing conversation numbers', async () => {
     const results = await Promise.all(['1', '2', '3', '4'].map((id) => inbox.receive(inbound({ externalChatId: id }))));
     const numbers = results.map((r) => (r.status === 'stored' ? r.conversation.number : 0)).sort();
