@@ -1,26 +1,13 @@
-import mongoose, { Schema, model } from 'mongoose';
+import { Schema, model } from 'mongoose';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from './support/database.js';
+import { countCommands } from './support/command-count.js';
 import { createInsertBatcher } from '../src/db/insert-batcher.js';
 import { isDuplicateKeyError } from '../src/db/errors.js';
 
 useTestDatabase();
 const Probe = model('InsertBatchProbe', new Schema({ key: { type: String, required: true, unique: true }, size: { type: Number, max: 10 }, blob: String }));
 const insertProbe = createInsertBatcher<InstanceType<typeof Probe>>(Probe);
-
-/** Counts the insert commands mongoose sends while `work` runs. */
-async function countInsertCommands(work: () => Promise<unknown>): Promise<number> {
-  let commands = 0;
-  mongoose.set('debug', (collection: string, method: string) => {
-    if (collection === Probe.collection.name && method === 'insertMany') commands++;
-  });
-  try {
-    await work();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return commands;
-}
 
 describe('insert batcher', () => {
   beforeAll(async () => {
@@ -31,7 +18,7 @@ describe('insert batcher', () => {
   });
 
   it('stores fifty documents queued together with far fewer than fifty commands', async () => {
-    const commands = await countInsertCommands(() => Promise.all(Array.from({ length: 50 }, (_, i) => insertProbe(new Probe({ key: `k${i}` })))));
+    const commands = await countCommands(Probe.collection.name, ['insertMany'], () => Promise.all(Array.from({ length: 50 }, (_, i) => insertProbe(new Probe({ key: `k${i}` })))));
     expect(await Probe.countDocuments()).toBe(50);
     expect(commands).toBeLessThanOrEqual(2);
   });

@@ -1,25 +1,12 @@
 import mongoose, { Schema, Types, model } from 'mongoose';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from './support/database.js';
+import { countCommands } from './support/command-count.js';
 import { createUpdateBatcher } from '../src/db/update-batcher.js';
 
 useTestDatabase();
 const Counter = model('UpdateBatchProbe', new Schema({ n: { type: Number, default: 0 }, label: String, state: String }));
 const updateCounter = createUpdateBatcher(Counter);
-
-/** Counts the update commands mongoose sends for the probe while `work` runs. */
-async function countUpdateCommands(work: () => Promise<unknown>): Promise<number> {
-  let commands = 0;
-  mongoose.set('debug', (collection: string, method: string) => {
-    if (collection === Counter.collection.name && (method === 'bulkWrite' || method === 'updateOne')) commands++;
-  });
-  try {
-    await work();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return commands;
-}
 
 describe('update batcher', () => {
   let ids: Types.ObjectId[] = [];
@@ -32,7 +19,7 @@ describe('update batcher', () => {
   });
 
   it('applies fifty updates of fifty documents queued together with far fewer than fifty commands', async () => {
-    const commands = await countUpdateCommands(() => Promise.all(ids.map((id, i) => updateCounter({ id, update: { $inc: { n: i + 1 }, $set: { label: `updated ${i}` } } }))));
+    const commands = await countCommands(Counter.collection.name, ['bulkWrite', 'updateOne'], () => Promise.all(ids.map((id, i) => updateCounter({ id, update: { $inc: { n: i + 1 }, $set: { label: `updated ${i}` } } }))));
     expect(commands).toBeLessThanOrEqual(2);
     const stored = await Counter.find().sort({ n: 1 }).lean();
     expect(stored.map((d) => d.n)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
