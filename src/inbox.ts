@@ -5,7 +5,7 @@ import { isDuplicateKeyError } from './db/errors.js';
 import { chatKeyOf, openConversation } from './conversations/open.js';
 import { statusOnCustomerMessage, transition } from './conversations/lifecycle.js';
 import { requestConsole } from './console/actions.js';
-import { KeyedBatchQueue } from './util/keyed-batch-queue.js';
+import { createKeyedGroupCommit } from './util/group-commit.js';
 import { conversationLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { updateConversation, updateMessage } from './db/serialized-writes.js';
@@ -56,7 +56,15 @@ const answered = (value: InboundResult): Settled => ({ status: 'fulfilled', valu
 export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHooks): () => void } {
   const { logger, metrics } = options;
   const hooks: InboxHooks[] = [options];
-  const perCustomer = new KeyedBatchQueue<InboundMessage, InboundResult>(receiveInOrder);
+  // A customer's messages that arrive while earlier ones are being handled wait, and then go together.
+  const perCustomer = createKeyedGroupCommit<InboundMessage, InboundResult>(async (batch) => {
+    const results = await receiveInOrder(batch.map((w) => w.item));
+    batch.forEach((w, i) => {
+      const result = results[i]!;
+      if (result.status === 'fulfilled') w.resolve(result.value);
+      else w.reject(result.reason);
+    });
+  }, 100);
 
   /**
    * A message stored before. One stored just before the gateway stopped or the database failed, whose relay
@@ -72,7 +80,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
   }
 
   function receive(message: InboundMessage): Promise<InboundResult> {
-    return perCustomer.add(chatKeyOf(message.channel, message.externalChatId), message);
+    return perCustomer(chatKeyOf(message.channel, message.externalChatId), message);
   }
 
   /** Messages of one customer, oldest first: each gets its own answer, as if they had come one by one. */
@@ -80,15 +88,14 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     const first = messages[0]!;
     const chatKey = chatKeyOf(first.channel, first.externalChatId);
     // Independent reads go out together, batched with those of the other messages in flight (db/loaders.ts).
-    const [seen, chat] = await Promise.all([Promise.all(messages.map((m) => loadStoredMessage(customerMessageId(m)))), loadChatKey(chatKey)]);
+    const ids = messages.map((m) => String(customerMessageId(m)));
+    const [seen, chat] = await Promise.all([Promise.all(ids.map((id) => loadStoredMessage(id))), loadChatKey(chatKey)]);
     const results: Settled[] = new Array(messages.length);
     const fresh: number[] = [];
-    const ids = new Set<string>();
     for (const [i, message] of messages.entries()) {
-      const id = String(customerMessageId(message));
-      if (seen[i] || ids.has(id)) results[i] = answered(await duplicate(message, seen[i] ?? null));
+      // A message seen before, or twice in this burst.
+      if (seen[i] || ids.indexOf(ids[i]!) < i) results[i] = answered(await duplicate(message, seen[i] ?? null));
       else fresh.push(i);
-      ids.add(id);
     }
     if (fresh.length === 0) return results;
 

@@ -2,7 +2,7 @@ import { ConversationModel, MessageModel, OutboxItemModel, type Conversation, ty
 import { createInsertBatcher } from './insert-batcher.js';
 import { createUpdateBatcher } from './update-batcher.js';
 
-// The documents written for every message in and out, with group commit (see group-commit.ts): the message,
+// The documents written for every message in and out, with group commit (see util/group-commit.ts): the message,
 // its outbox item, and the update of its conversation (go through serialized-writes.ts for that one).
 export const insertMessage = createInsertBatcher<MessageDoc>(MessageModel);
 export const insertOutboxItem = createInsertBatcher<OutboxItemDoc>(OutboxItemModel);

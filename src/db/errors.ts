@@ -11,3 +11,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const name = (error as { name?: string } | undefined)?.name ?? '';
   return /^Mongo(ose)?(Network|NetworkTimeout|ServerSelection|NotConnected|PoolCleared|TopologyClosed)Error$/.test(name);
 }
+
+/** The driver's per-document WriteError is not an Error; give callers one, keeping its code (11000...). */
+export function writeErrorToError(result: unknown): Error {
+  if (result instanceof Error) return result;
+  const writeError = result as { code?: number; errmsg?: string };
+  return Object.assign(new Error(writeError.errmsg ?? 'write refused'), { code: writeError.code });
+}

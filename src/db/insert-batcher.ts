@@ -1,10 +1,11 @@
 import type { Document, Model } from 'mongoose';
-import { asError, createGroupCommit, type Waiting } from './group-commit.js';
+import { createGroupCommit, type Waiting } from '../util/group-commit.js';
+import { writeErrorToError } from './errors.js';
 
 type Inserter = Pick<Model<unknown>, 'insertMany'>;
 
 /**
- * Inserts with group commit (group-commit.ts), as one unordered insertMany per batch. Each caller gets its own
+ * Inserts with group commit (util/group-commit.ts), as one unordered insertMany per batch. Each caller gets its own
  * result: its document, or the error that refused it (a duplicate key, a failed validation) while the others
  * are stored.
  */
@@ -21,7 +22,7 @@ async function insertBatch<D extends Document>(model: Inserter, batch: Waiting<D
     // Some documents refused, one by one (a duplicate key, a failed validation): mongoose lists, per document,
     // the stored document or what refused it. It fills that list for any error, so it is read only for these.
     const results = (error as { results?: unknown[] }).results;
-    if (results && refusedOneByOne(error)) return batch.forEach((w, i) => (results[i] === w.item ? w.resolve(w.item) : w.reject(asError(results[i]))));
+    if (results && refusedOneByOne(error)) return batch.forEach((w, i) => (results[i] === w.item ? w.resolve(w.item) : w.reject(writeErrorToError(results[i]))));
     if (batch.length === 1) return batch[0]!.reject(error);
     // The batch failed as a whole (one document too big to send, the database unreachable): each document then
     // goes alone, so one caller's problem is not everyone's.
