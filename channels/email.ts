@@ -10,8 +10,10 @@ import { automaticMailReason, baseSubject, parseMail, textToHtml, toInboundMessa
 
 export type EmailChannelOptions = NonNullable<Config['email']> & {
   logger: Logger;
-  /** Reconnect delays: baseMs doubled per failure up to maxMs. */
+  /** Reconnect delays, and the delays between tries to store a mail: baseMs doubled per failure up to maxMs. */
   reconnect?: { baseMs: number; maxMs: number };
+  /** See MailboxReaderOptions.maxStoreAttempts. */
+  maxStoreAttempts?: number;
 };
 
 interface Mailbox {
@@ -54,6 +56,7 @@ export class EmailChannel implements Channel {
         pollIntervalMs: options.pollIntervalMs,
         logger: this.log.child({ mailbox: config.address }),
         reconnect: options.reconnect,
+        maxStoreAttempts: options.maxStoreAttempts,
         onMail: (source, uid, uidValidity) => this.handleMail(config, source, uid, uidValidity),
         onState: (state, detail) => {
           this.mailboxStates.set(config.address, { state, detail });
@@ -110,7 +113,7 @@ export class EmailChannel implements Channel {
     }
     // Replies go out from the mailbox the customer wrote to.
     inbound.meta = [...(inbound.meta ?? []), { name: 'mailbox', value: mailbox.address }];
-    // A failure here (database down) ends the session: the cursor stays, the mail is read again on reconnect.
+    // Resolves once stored. A failure (database down) leaves the mailbox position before this mail: it is read again.
     await this.sink!.inbound(inbound);
   }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../src/config.js';
 import type { Channel } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics.js';
 import type { OperatorConsole } from '../src/console/console.js';
 import { TelegramConsole } from '../src/console/telegram/console.js';
 import { commands } from '../commands/index.js';
@@ -16,6 +17,8 @@ import { EmailChannel } from './email.js';
 export interface ChannelDeps {
   config: Config;
   logger: Logger;
+  /** Webhook channels count what they refuse or skip (gateway_webhook_rejected_total). */
+  metrics?: Pick<Metrics, 'webhookRejected'>;
   /** Handed to the operator commands (e.g. the job scheduler for /remind). */
   services?: Omit<CommandServices, 'commands'>;
 }
@@ -23,6 +26,7 @@ export interface ChannelDeps {
 /** Every channel whose configuration is present, plus the operator console. A channel without config is off. */
 export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Channel[]; console?: OperatorConsole }> {
   const { config, logger } = deps;
+  const rejected = deps.metrics?.webhookRejected;
   const channels: Channel[] = [];
   let operatorConsole: TelegramConsole | undefined;
   if (config.telegram) {
@@ -42,9 +46,9 @@ export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Chan
   if (config.email) channels.push(new EmailChannel({ ...config.email, logger: logger.child({ channel: 'email' }) }));
   if (config.webchat) channels.push(new WebchatChannel({ ...config.webchat, logger: logger.child({ channel: 'webchat' }) }));
   // Both are kind 'whatsapp'; the configuration refuses enabling both at once.
-  if (config.whatsappCloud) channels.push(new WhatsAppCloudChannel({ ...config.whatsappCloud, logger: logger.child({ channel: 'whatsapp' }) }));
+  if (config.whatsappCloud) channels.push(new WhatsAppCloudChannel({ ...config.whatsappCloud, logger: logger.child({ channel: 'whatsapp' }), rejected }));
   if (config.whatsappWeb) channels.push(new WhatsAppWebChannel({ ...config.whatsappWeb, logger: logger.child({ channel: 'whatsapp' }) }));
-  if (config.vk) channels.push(new VkChannel({ ...config.vk, logger: logger.child({ channel: 'vk' }) }));
-  if (config.messenger) channels.push(new MessengerChannel({ ...config.messenger, logger: logger.child({ channel: 'messenger' }) }));
+  if (config.vk) channels.push(new VkChannel({ ...config.vk, logger: logger.child({ channel: 'vk' }), rejected }));
+  if (config.messenger) channels.push(new MessengerChannel({ ...config.messenger, logger: logger.child({ channel: 'messenger' }), rejected }));
   return { channels, console: operatorConsole };
 }

@@ -7,6 +7,9 @@ import { DeliveryError } from '../src/outbox/errors.js';
 import { splitText } from '../src/util/split-text.js';
 import { ChannelStateTracker } from './channel-state.js';
 import { registerMetaWebhook } from './meta-webhook.js';
+import { messagingEventSchema, messengerEntrySchema, type MessagingEvent } from './messenger-events.js';
+import { LookupCache } from './lookup-cache.js';
+import type { RejectionCounter } from './webhook-rejections.js';
 
 const TEXT_LIMIT = 2000;
 const HOUR = 3600_000;
@@ -15,6 +18,9 @@ const RESPONSE_WINDOW_MS = 24 * HOUR;
 const HUMAN_AGENT_WINDOW_MS = 7 * 24 * HOUR;
 /** Graph's rate-limit errors carry no retry hint; a minute lets the page's call budget recover. */
 const RATE_LIMIT_RETRY_SECONDS = 60;
+/** A fetched name is kept this long (it is stored on the customer anyway); a failed look-up is not repeated for this long. */
+const PROFILE_TTL_MS = HOUR;
+const PROFILE_FAILURE_TTL_MS = 5 * 60_000;
 
 export const OUTSIDE_HUMAN_AGENT_WINDOW = "outside Messenger's 7-day human agent window: the customer must write first";
 
@@ -24,24 +30,9 @@ export interface MessengerChannelOptions {
   verifyToken: string;
   graphApiBaseUrl: string;
   logger: Logger;
+  /** Counts refused and unreadable webhooks (gateway_webhook_rejected_total). */
+  rejected?: RejectionCounter;
   now?: () => Date;
-}
-
-interface MessagingEvent {
-  sender: { id: string };
-  recipient: { id: string };
-  timestamp: number;
-  message?: {
-    mid: string;
-    text?: string;
-    is_echo?: boolean;
-    attachments?: Array<{ type: string; payload?: { url?: string; sticker_id?: number; title?: string; coordinates?: { lat: number; long: number } }; title?: string; url?: string }>;
-    quick_reply?: { payload: string };
-    reply_to?: { mid?: string };
-  };
-  postback?: { mid?: string; title?: string; payload?: string };
-  delivery?: { mids?: string[]; watermark: number };
-  read?: { watermark: number };
 }
 
 interface GraphError {
@@ -62,9 +53,16 @@ export class MessengerChannel implements Channel {
   private readonly status: ChannelStateTracker;
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;
+  private readonly profileNames: LookupCache<string>;
 
   constructor(private readonly options: MessengerChannelOptions) {
     this.status = new ChannelStateTracker('messenger', options.logger);
+    this.profileNames = new LookupCache({
+      lookup: (psid) => this.fetchProfileName(psid),
+      onError: (error) => options.logger.warn({ err: error }, 'could not fetch the Messenger customer name; storing the messages without it'),
+      ttlMs: PROFILE_TTL_MS,
+      failureTtlMs: PROFILE_FAILURE_TTL_MS,
+    });
   }
 
   state(): ChannelState {
@@ -85,25 +83,32 @@ export class MessengerChannel implements Channel {
   }
 
   registerRoutes(app: FastifyInstance): Promise<void> {
-    return registerMetaWebhook<{ object?: string; entry?: Array<{ messaging?: MessagingEvent[] }> }>(app, {
+    return registerMetaWebhook(app, {
       path: '/webhooks/messenger',
       label: 'Messenger',
+      channel: 'messenger',
       verifyToken: this.options.verifyToken,
       appSecret: this.options.appSecret,
       logger: this.options.logger,
+      rejected: this.options.rejected,
       object: 'page',
       acknowledgement: 'EVENT_RECEIVED',
       ready: () => Boolean(this.sink),
-      handle: async (payload) => {
-        for (const entry of payload.entry ?? []) for (const event of entry.messaging ?? []) await this.handleEvent(event);
+      handle: async (entries, events) => {
+        for (const raw of entries) {
+          const entry = events.read(messengerEntrySchema, raw, 'entry');
+          for (const item of entry?.messaging ?? []) {
+            const event = events.read(messagingEventSchema, item, 'messaging event');
+            if (event) await events.handle('messaging event', () => this.handleEvent(event));
+          }
+        }
       },
     });
   }
 
   private async handleEvent(event: MessagingEvent): Promise<void> {
     const sink = this.sink!;
-    const psid = event.sender?.id;
-    if (!psid) return;
+    const psid = event.sender.id;
     if (event.message && !event.message.is_echo) {
       await sink.inbound(await this.withName(normalizeMessengerMessage(event)));
     } else if (event.postback) {
@@ -117,7 +122,7 @@ export class MessengerChannel implements Channel {
   }
 
   /** Delivery and read events name a watermark: everything we sent to this person before it. */
-  private async statusUpTo(psid: string, watermark: number, status: 'delivered' | 'read'): Promise<void> {
+  private async statusUpTo(psid: string, watermark: number | undefined, status: 'delivered' | 'read'): Promise<void> {
     const customer = await CustomerModel.findOne({ channel: 'messenger', externalChatId: psid }).lean();
     if (!customer || !watermark) return;
     const conversations = await ConversationModel.find({ customer: customer._id }, { _id: 1 }).lean();
@@ -135,19 +140,19 @@ export class MessengerChannel implements Channel {
   private async withName(message: InboundMessage): Promise<InboundMessage> {
     const known = await CustomerModel.findOne({ channel: 'messenger', externalChatId: message.externalChatId }).lean();
     if (known?.name) return message;
-    try {
-      const url = new URL(`${this.options.graphApiBaseUrl}/${encodeURIComponent(message.externalChatId)}`);
-      url.searchParams.set('fields', 'first_name,last_name');
-      url.searchParams.set('access_token', this.options.pageToken);
-      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-      if (!response.ok) throw new Error(`User Profile API answered HTTP ${response.status}`);
-      const profile = (await response.json()) as { first_name?: string; last_name?: string };
-      const name = [profile.first_name, profile.last_name].filter(Boolean).join(' ');
-      return name ? { ...message, profile: { ...message.profile, name } } : message;
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'could not fetch the Messenger customer name; storing the message without it');
-      return message;
-    }
+    // One request per person for a burst of messages, and none for a while after one failed.
+    const name = await this.profileNames.get(message.externalChatId);
+    return name ? { ...message, profile: { ...message.profile, name } } : message;
+  }
+
+  private async fetchProfileName(psid: string): Promise<string | undefined> {
+    const url = new URL(`${this.options.graphApiBaseUrl}/${encodeURIComponent(psid)}`);
+    url.searchParams.set('fields', 'first_name,last_name');
+    url.searchParams.set('access_token', this.options.pageToken);
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) throw new Error(`User Profile API answered HTTP ${response.status}`);
+    const profile = (await response.json()) as { first_name?: string; last_name?: string };
+    return [profile.first_name, profile.last_name].filter(Boolean).join(' ') || undefined;
   }
 
   async send(externalChatId: string, message: OutboundMessage): Promise<SendResult> {
@@ -233,6 +238,7 @@ export function graphDeliveryError(httpStatus: number, error: GraphError | undef
   return DeliveryError.transient(`Messenger gave no message id: ${detail}`);
 }
 
+/** A message event as messagingEventSchema read it (messages and postbacks always carry a timestamp there). */
 export function normalizeMessengerMessage(event: MessagingEvent): InboundMessage {
   const message = event.message!;
   const attachments: Attachment[] = [];
@@ -256,7 +262,7 @@ export function normalizeMessengerMessage(event: MessagingEvent): InboundMessage
     text: [message.text ?? '', ...extra].filter(Boolean).join('\n'),
     attachments,
     replyToExternalId: message.reply_to?.mid,
-    sentAt: new Date(event.timestamp),
+    sentAt: new Date(event.timestamp!),
     meta: message.quick_reply ? [{ name: 'quickReplyPayload', value: message.quick_reply.payload }] : undefined,
   };
 }
@@ -267,11 +273,11 @@ export function normalizePostback(event: MessagingEvent): InboundMessage {
   return {
     channel: 'messenger',
     externalChatId: event.sender.id,
-    externalMessageId: postback.mid ?? `postback:${event.sender.id}:${event.timestamp}`,
+    externalMessageId: postback.mid ?? `postback:${event.sender.id}:${event.timestamp!}`,
     profile: {},
     text: postback.title || postback.payload || '',
     attachments: [],
-    sentAt: new Date(event.timestamp),
+    sentAt: new Date(event.timestamp!),
     meta: postback.payload ? [{ name: 'postbackPayload', value: postback.payload }] : undefined,
   };
 }

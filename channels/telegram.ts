@@ -3,7 +3,6 @@ import type { Message } from 'grammy/types';
 import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, RateBucket, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { registerAttachmentSource } from '../src/attachments.js';
-import { storeWithRetry } from '../src/inbound-retry.js';
 import { enqueue } from '../src/outbox/enqueue.js';
 import { renderTemplate } from '../src/templates.js';
 import { splitText } from '../src/util/split-text.js';
@@ -125,8 +124,9 @@ export class TelegramChannel implements Channel {
       this.options.logger.debug({ messageId: message.message_id }, 'ignored a private message with nothing to relay');
       return;
     }
-    // Telegram does not send an update again once it was fetched: hold on to it while the database is down.
-    if (this.sink) await storeWithRetry(this.sink, normalized, this.options.logger);
+    // Throwing leaves the update unconfirmed (long polling) or answers the webhook with an error: Telegram sends it
+    // again, so a message is acknowledged only once it is stored.
+    if (this.sink) await this.sink.inbound(normalized);
   }
 
   private async download(fileId: string): Promise<{ data: Buffer; fileName?: string }> {

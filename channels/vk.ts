@@ -11,12 +11,22 @@ import { DeliveryError } from '../src/outbox/errors.js';
 import { backoffDelay } from '../src/outbox/backoff.js';
 import { splitText } from '../src/util/split-text.js';
 import { ChannelStateTracker, sleep } from './channel-state.js';
+import { InboundEvents } from './inbound-events.js';
+import { loadChannelCursor, saveChannelCursor } from '../src/db/models/index.js';
+import { LookupCache } from './lookup-cache.js';
+import { vkEventSchema, vkMessageSchema, type VkAttachment, type VkEvent, type VkMessage, type VkSize } from './vk-events.js';
+import { answerOversizedBodies, type RejectionCounter } from './webhook-rejections.js';
 
 const TEXT_LIMIT = 4096;
 /** messages.send takes at most 10 attachments. */
 const MAX_ATTACHMENTS = 10;
 /** VK allows a community about 20 API calls per second. */
 const COMMUNITY_CALLS_PER_SECOND = 20;
+/** The Callback API posts one event per request: a message with its attachments' links is a few kB. */
+const CALLBACK_BODY_LIMIT = 1024 * 1024;
+/** A fetched name is kept this long (it is stored on the customer anyway); a failed users.get is not repeated for this long. */
+const NAME_TTL_MS = 3600_000;
+const NAME_FAILURE_TTL_MS = 5 * 60_000;
 
 export interface VkChannelOptions {
   token: string;
@@ -27,45 +37,10 @@ export interface VkChannelOptions {
   logger: Logger;
   /** Seconds a long-poll request may hang waiting for events (VK allows up to 90). */
   pollWaitSeconds?: number;
-  /** Reconnect backoff: first wait up to baseMs, doubling up to capMs. */
+  /** Reconnect backoff, also the wait between tries to store an event while the database is unreachable: first up to baseMs, doubling up to capMs. */
   reconnect?: { baseMs: number; capMs: number };
-}
-
-/** The parts of a VK event (Callback API and Bots Long Poll deliver the same objects) this channel reads. */
-interface VkEvent {
-  type: string;
-  object?: { message?: VkMessage } & Partial<VkMessage>;
-  group_id?: number;
-  event_id?: string;
-  secret?: string;
-}
-
-interface VkMessage {
-  id: number;
-  conversation_message_id?: number;
-  peer_id: number;
-  from_id: number;
-  date: number;
-  text?: string;
-  out?: number;
-  attachments?: VkAttachment[];
-  geo?: { coordinates?: { latitude: number; longitude: number } };
-  reply_message?: { id?: number };
-}
-
-interface VkSize {
-  url?: string;
-  src?: string;
-  width?: number;
-  height?: number;
-}
-
-interface VkAttachment {
-  type: string;
-  photo?: { id: number; owner_id: number; sizes?: VkSize[] };
-  doc?: { id: number; owner_id: number; title?: string; ext?: string; size?: number; url?: string };
-  audio_message?: { id: number; owner_id: number; duration?: number; link_ogg?: string; link_mp3?: string };
-  sticker?: { sticker_id: number; product_id?: number; images?: VkSize[]; images_with_background?: VkSize[] };
+  /** Counts refused and unreadable events (gateway_webhook_rejected_total). */
+  rejected?: RejectionCounter;
 }
 
 /** A stable 31-bit positive int for VK's random_id: the same outbox item always gets the same one. */
@@ -75,9 +50,9 @@ export function vkRandomId(idempotencyKey: string): number {
 
 /**
  * VK communities (vk-io): Bots Long Poll by default, the Callback API when a confirmation code is configured.
- * The long-poll loop is our own rather than vk-io's `updates.start()`: vk-io's loop fires handlers without
- * waiting for them (an event is lost when the database is down) and retries silently (the state would never
- * show 'down'). API calls bypass vk-io's request queue, which retries error 6 internally, so a rate limit
+ * The long-poll loop is our own rather than vk-io's `updates.start()`: vk-io's loop moves its ts past a batch
+ * and then fires the handlers without waiting for them (an event is lost when the database is down) and
+ * retries silently (the state would never show 'down'). Ours moves ts only once every event is stored. API calls bypass vk-io's request queue, which retries error 6 internally, so a rate limit
  * reaches the outbox as retry-after. vk-io still makes every request (base URL, agent, version) and uploads.
  */
 export class VkChannel implements Channel {
@@ -89,12 +64,21 @@ export class VkChannel implements Channel {
   private stopping?: AbortController;
   private polling?: Promise<void>;
   private unregisterFiles?: () => void;
+  private readonly events: InboundEvents;
+  private readonly userNames: LookupCache<string>;
 
   constructor(private readonly options: VkChannelOptions) {
     // vk-io's types want an https agent, but an http:// base URL (a local VK API) needs a plain http one.
     const agent = options.apiBaseUrl.startsWith('http:') ? (new http.Agent({ keepAlive: true }) as https.Agent) : new https.Agent({ keepAlive: true });
     this.vk = new VK({ token: options.token, apiBaseUrl: options.apiBaseUrl, agent, pollingGroupId: options.groupId, apiLimit: COMMUNITY_CALLS_PER_SECOND, apiRetryLimit: 0 });
     this.status = new ChannelStateTracker('vk', options.logger);
+    this.events = new InboundEvents({ channel: 'vk', logger: options.logger, rejected: options.rejected });
+    this.userNames = new LookupCache({
+      lookup: (userId) => this.fetchUserName(userId),
+      onError: (error, userId) => options.logger.warn({ err: error, userId }, 'could not fetch the VK customer name; storing the messages without it'),
+      ttlMs: NAME_TTL_MS,
+      failureTtlMs: NAME_FAILURE_TTL_MS,
+    });
   }
 
   state(): ChannelState {
@@ -125,29 +109,49 @@ export class VkChannel implements Channel {
     return [{ key: 'vk:community', capacity: COMMUNITY_CALLS_PER_SECOND, refillPerSecond: COMMUNITY_CALLS_PER_SECOND }];
   }
 
-  /** Callback API: VK posts every event here; it expects the confirmation code once, then 'ok' for each event. */
-  registerRoutes(app: FastifyInstance): void {
-    const callback = this.options.callback;
-    if (!callback) return;
-    app.post('/webhooks/vk', async (request, reply) => {
-      const event = request.body as VkEvent | undefined;
-      if (!event || typeof event !== 'object' || typeof event.type !== 'string') return reply.code(400).type('text/plain').send('bad request');
-      if (event.group_id !== undefined && Number(event.group_id) !== this.options.groupId) return reply.code(403).type('text/plain').send('wrong community');
-      if (event.type === 'confirmation') return reply.type('text/plain').send(callback.confirmationCode);
-      if (!sameSecret(event.secret, callback.secret)) {
-        this.options.logger.warn({ type: event.type }, 'VK callback with a wrong or missing secret rejected');
-        return reply.code(403).type('text/plain').send('forbidden');
-      }
-      if (!this.sink) return reply.code(503).type('text/plain').send('not started');
-      try {
-        await this.handleEvent(event);
-      } catch (error) {
-        // VK retries an event that was not answered 'ok'; the inbox drops the copy if it was stored after all.
-        this.options.logger.error({ err: error, type: event.type }, 'VK callback event could not be handled');
-        return reply.code(500).type('text/plain').send('retry');
-      }
-      return reply.type('text/plain').send('ok');
+  /**
+   * Callback API: VK posts every event here; it expects the confirmation code once, then 'ok' for each event, and
+   * resends anything else. An event that can't be read is answered 'ok' too (logged and counted): resent, it would
+   * read no better. Only an event that couldn't be stored (database down) gets 500, so VK sends it again.
+   */
+  async registerRoutes(app: FastifyInstance): Promise<void> {
+    if (!this.options.callback) return;
+    const report = { channel: 'vk' as const, logger: this.options.logger, rejected: this.options.rejected };
+    await app.register(async (scoped) => {
+      // Not JSON is one more unreadable event here, not fastify's 400 (which VK would resend).
+      scoped.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, parseJson(String(body))));
+      answerOversizedBodies(scoped, { ...report, limitBytes: CALLBACK_BODY_LIMIT });
+      scoped.post('/webhooks/vk', { bodyLimit: CALLBACK_BODY_LIMIT }, async (request, reply) => {
+        const { status, text } = await this.answerCallback(request.body);
+        return reply.code(status).type('text/plain').send(text);
+      });
     });
+  }
+
+  private async answerCallback(body: unknown): Promise<{ status: number; text: string }> {
+    const callback = this.options.callback!;
+    const event = this.events.read(vkEventSchema, body, 'Callback API event');
+    if (!event) return { status: 200, text: 'ok' };
+    if (event.group_id !== undefined && event.group_id !== this.options.groupId) {
+      this.options.logger.warn({ groupId: event.group_id }, 'VK callback for another community rejected');
+      this.options.rejected?.inc({ channel: 'vk', reason: 'wrong_recipient' });
+      return { status: 403, text: 'wrong community' };
+    }
+    if (event.type === 'confirmation') return { status: 200, text: callback.confirmationCode };
+    if (!sameSecret(event.secret, callback.secret)) {
+      this.options.logger.warn({ type: event.type }, 'VK callback with a wrong or missing secret rejected');
+      this.options.rejected?.inc({ channel: 'vk', reason: 'bad_signature' });
+      return { status: 403, text: 'forbidden' };
+    }
+    if (!this.sink) return { status: 503, text: 'not started' };
+    try {
+      await this.events.handle(`${event.type} event`, () => this.handleEvent(event));
+    } catch (error) {
+      // VK retries an event that was not answered 'ok'; the inbox drops the copy if it was stored after all.
+      this.options.logger.error({ err: error, type: event.type }, 'VK callback event could not be stored; VK will send it again');
+      return { status: 500, text: 'retry' };
+    }
+    return { status: 200, text: 'ok' };
   }
 
   async send(externalChatId: string, message: OutboundMessage, context: SendContext): Promise<SendResult> {
@@ -221,13 +225,14 @@ export class VkChannel implements Channel {
     let server: { server: string; key: string } | undefined;
     let ts: string | undefined;
     let failures = 0;
+    const cursor = `vk:longpoll:${this.options.groupId}`;
     while (!signal.aborted) {
       try {
         if (!server) {
           const answer = (await this.call('groups.getLongPollServer', { group_id: this.options.groupId })) as { server: string; key: string; ts: string };
           server = { server: answer.server, key: answer.key };
-          // Keep our place after a reconnect: VK answers failed=1 with a fresh ts if it is too old.
-          ts ??= String(answer.ts);
+          // Keep our place after a reconnect or a restart: VK answers failed=1 with a fresh ts if it is too old.
+          ts ??= (await loadChannelCursor<string>(cursor)) ?? String(answer.ts);
           // After an outage, 'up' waits for a long-poll answer: the API may work while the long-poll server does not.
           if (failures === 0) this.status.set('up');
         }
@@ -235,7 +240,7 @@ export class VkChannel implements Channel {
         url.search = new URLSearchParams({ act: 'a_check', key: server.key, ts: ts!, wait: String(this.options.pollWaitSeconds ?? 25) }).toString();
         const response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(((this.options.pollWaitSeconds ?? 25) + 10) * 1000)]) });
         if (!response.ok) throw new Error(`long poll answered HTTP ${response.status}`);
-        const answer = (await response.json()) as { ts?: string | number; updates?: VkEvent[]; failed?: number };
+        const answer = (await response.json()) as { ts?: string | number; updates?: unknown[]; failed?: number };
         if (answer.failed !== undefined) {
           // 1: history lost, take the new ts; 2: key expired; 3: key and ts lost.
           if (answer.failed === 1) ts = String(answer.ts);
@@ -243,11 +248,16 @@ export class VkChannel implements Channel {
           if (answer.failed === 3) ts = undefined;
           continue;
         }
+        if (answer.ts === undefined || (answer.updates !== undefined && !Array.isArray(answer.updates))) throw new Error('long poll answered without ts or updates');
         this.status.set('up');
         failures = 0;
-        // Handled in order before moving on: if the inbox fails, the same batch is fetched again.
-        for (const event of answer.updates ?? []) await this.handleEvent(event);
+        // Handled in order, and ts moves past the batch only once each event is stored (or skipped as unreadable).
+        for (const raw of answer.updates ?? []) {
+          const event = this.events.read(vkEventSchema, raw, 'long-poll event');
+          if (event) await this.storeEvent(event, signal);
+        }
         ts = String(answer.ts);
+        await saveChannelCursor(cursor, ts);
       } catch (error) {
         if (signal.aborted) break;
         failures += 1;
@@ -261,10 +271,26 @@ export class VkChannel implements Channel {
     }
   }
 
+  /**
+   * One long-poll event, tried again while the database is unreachable: the loop must not move ts past it, and
+   * fetching the batch again would change nothing. Returns once it is stored (or skipped); throws only on stop.
+   */
+  private async storeEvent(event: VkEvent, signal: AbortSignal): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.events.handle(`${event.type} event`, () => this.handleEvent(event));
+        return;
+      } catch (error) {
+        if (attempt === 1 || attempt % 10 === 0) this.options.logger.warn({ err: error, attempt }, 'could not store a VK event; trying again while the database is unreachable');
+        await sleep(backoffDelay(attempt, { baseMs: this.options.reconnect?.baseMs ?? 1000, capMs: this.options.reconnect?.capMs ?? 60_000 }), signal);
+        if (signal.aborted) throw error;
+      }
+    }
+  }
+
   private async handleEvent(event: VkEvent): Promise<void> {
     if (event.type !== 'message_new') return;
-    // API 5.103+ wraps the message; older versions send it as the object itself.
-    const message = (event.object?.message ?? event.object) as VkMessage | undefined;
+    const message = this.events.read(vkMessageSchema, messageOf(event.object), 'message_new event');
     if (!message || message.out) return;
     if (message.from_id <= 0 || message.peer_id !== message.from_id) {
       this.options.logger.debug({ peerId: message.peer_id }, 'ignored a VK message that is not a private dialog with a person');
@@ -275,17 +301,16 @@ export class VkChannel implements Channel {
     await this.sink!.inbound(inbound);
   }
 
-  /** The name as VK shows it, asked once per customer: a customer already stored with a name is not asked again. */
+  /** The name as VK shows it, asked while the stored customer has none; one users.get per person for a burst, none for a while after one failed. */
   private async customerName(userId: number): Promise<string | undefined> {
     const known = await CustomerModel.findOne({ channel: 'vk', externalChatId: String(userId) }).lean();
     if (known?.name) return undefined;
-    try {
-      const [user] = (await this.call('users.get', { user_ids: userId })) as Array<{ first_name?: string; last_name?: string }>;
-      return [user?.first_name, user?.last_name].filter(Boolean).join(' ') || undefined;
-    } catch (error) {
-      this.options.logger.warn({ err: error, userId }, 'could not fetch the VK customer name; storing the message without it');
-      return undefined;
-    }
+    return this.userNames.get(String(userId));
+  }
+
+  private async fetchUserName(userId: string): Promise<string | undefined> {
+    const [user] = (await this.call('users.get', { user_ids: userId })) as Array<{ first_name?: string; last_name?: string }>;
+    return [user?.first_name, user?.last_name].filter(Boolean).join(' ') || undefined;
   }
 }
 
@@ -360,6 +385,20 @@ export function toDeliveryError(error: unknown): DeliveryError {
       return DeliveryError.permanent(`VK rejected the message: ${detail}`);
     default:
       return DeliveryError.transient(`VK error: ${detail}`);
+  }
+}
+
+/** API 5.103+ wraps the message in `object.message`; older versions send the message as the object itself. */
+function messageOf(object: unknown): unknown {
+  return object && typeof object === 'object' && 'message' in object ? object.message : object;
+}
+
+/** The JSON value, or undefined (read as an unreadable event) when the body isn't JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -8,7 +8,7 @@ import type { Logger } from '../src/logger.js';
 import { ChatKeyModel, ConversationModel, MessageModel, OutboxItemModel, WebchatFileModel } from '../src/db/models/index.js';
 import { chatKeyOf } from '../src/conversations/open.js';
 import { registerAttachmentSource } from '../src/attachments.js';
-import { isDuplicateKeyError } from '../src/db/errors.js';
+import { isDatabaseUnavailable, isDuplicateKeyError } from '../src/db/errors.js';
 import { DeliveryError } from '../src/outbox/errors.js';
 import { ChannelStateTracker } from './channel-state.js';
 import { newVisitorId, signVisitorToken, verifyVisitorToken, type VisitorSession } from './webchat-token.js';
@@ -24,6 +24,10 @@ const HISTORY_LIMIT = 200;
 const PING_INTERVAL_MS = 30_000;
 /** Close code that tells the widget to ask for a new session (its token is forged, expired or missing). */
 export const SESSION_EXPIRED_CLOSE = 4401;
+/** WebSocket's "Try Again Later": the history could not be read (database unreachable); the widget reconnects with backoff. */
+export const TRY_AGAIN_LATER_CLOSE = 1013;
+/** The least the widget waits before sending a message again that could not be stored. */
+const UNAVAILABLE_RETRY_MS = 1000;
 
 /** The slice of a `ws` WebSocket this adapter uses (the package ships no types of its own). */
 interface VisitorSocket {
@@ -251,7 +255,12 @@ export class WebchatChannel implements Channel {
     if (mimeType.startsWith('image/') && !looksLike(mimeType, data)) return reply.code(415).send({ error: `the file is not a ${mimeType} image`, code: 'type' });
     const id = randomBytes(16).toString('base64url');
     const fileName = cleanFileName(request.headers['x-file-name']);
-    await WebchatFileModel.create({ _id: id, visitorId: session.visitorId, fileName, mimeType, size: data.length, data });
+    try {
+      await WebchatFileModel.create({ _id: id, visitorId: session.visitorId, fileName, mimeType, size: data.length, data });
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      return reply.code(503).header('retry-after', '5').send({ error: 'the chat cannot take files right now; please try again in a moment', code: 'unavailable' });
+    }
     return { id, fileName, mimeType, size: data.length, kind: kindOf(mimeType), url: `/webchat/files/${id}` };
   }
 
@@ -282,7 +291,19 @@ export class WebchatChannel implements Channel {
       return;
     }
     this.attach(session.visitorId, socket);
-    enqueue(async () => sendTo(socket, { type: 'history', messages: await this.history(session.visitorId) }));
+    enqueue(async () => {
+      let messages: ChatLine[];
+      try {
+        messages = await this.history(session.visitorId);
+      } catch (error) {
+        // Without its history the widget sends nothing (it resends its queue on the history): it comes back later.
+        this.options.logger.warn({ err: error }, 'web chat history could not be read; the widget is told to reconnect later');
+        sendTo(socket, { type: 'error', code: 'unavailable', retryAfterMs: UNAVAILABLE_RETRY_MS });
+        socket.close(TRY_AGAIN_LATER_CLOSE, 'try again later');
+        return;
+      }
+      sendTo(socket, { type: 'history', messages });
+    });
   }
 
   private async onFrame(socket: VisitorSocket, session: VisitorSession, ip: string, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
@@ -310,7 +331,12 @@ export class WebchatChannel implements Channel {
     const wait = this.limits.take([this.visitorLimit(visitorId), { key: `ip:${ip}`, perMinute: this.options.ipRatePerMinute }]);
     if (wait > 0) return sendTo(socket, { type: 'error', code: 'rate_limited', clientId, retryAfterMs: wait });
 
-    const files = fileIds.length ? await WebchatFileModel.find({ _id: { $in: fileIds }, visitorId }, { data: 0 }).lean() : [];
+    let files;
+    try {
+      files = fileIds.length ? await WebchatFileModel.find({ _id: { $in: fileIds }, visitorId }, { data: 0 }).lean() : [];
+    } catch (error) {
+      return this.notStored(socket, clientId, error);
+    }
     if (files.length !== new Set(fileIds).size) return sendTo(socket, { type: 'error', code: 'file_not_found', clientId });
     const attachments: Attachment[] = files.map((f) => ({ kind: kindOf(f.mimeType), fileName: f.fileName, mimeType: f.mimeType, size: f.size, ref: `${REF_PREFIX}:${f._id}` }));
     const profile = cleanProfile(frame.profile);
@@ -330,13 +356,26 @@ export class WebchatChannel implements Channel {
       if (!this.sink) throw new Error('the web chat is not started');
       await this.sink.inbound(message);
     } catch (error) {
-      this.options.logger.error({ err: error }, 'could not store a web chat message');
-      return sendTo(socket, { type: 'error', code: 'failed', clientId });
+      return this.notStored(socket, clientId, error);
     }
+    // Only now: an ack tells the widget it may forget the message.
     sendTo(socket, { type: 'ack', clientId });
     const line: ChatLine = { id: message.externalMessageId, clientId, from: 'visitor', text, files: files.map((f) => ({ kind: kindOf(f.mimeType), fileName: f.fileName, mimeType: f.mimeType, size: f.size, url: `/webchat/files/${f._id}` })), at: message.sentAt.toISOString() };
     // The visitor's other tabs show it too.
     this.push(visitorId, { type: 'message', message: line }, socket);
+  }
+
+  /**
+   * No ack: the widget keeps the message queued and sends it again with backoff (the same clientId, so a
+   * message stored after all is stored once). `unavailable`: the database is unreachable; `failed`: anything else.
+   */
+  private notStored(socket: VisitorSocket, clientId: string, error: unknown): void {
+    if (isDatabaseUnavailable(error)) {
+      this.options.logger.warn({ err: error }, 'web chat message not stored: the database is unreachable; the widget sends it again');
+      return sendTo(socket, { type: 'error', code: 'unavailable', clientId, retryAfterMs: UNAVAILABLE_RETRY_MS });
+    }
+    this.options.logger.error({ err: error }, 'could not store a web chat message');
+    sendTo(socket, { type: 'error', code: 'failed', clientId });
   }
 
   /** The visitor's own conversations, oldest first: nothing else is ever read for a socket. */

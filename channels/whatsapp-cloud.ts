@@ -5,6 +5,9 @@ import { registerAttachmentSource } from '../src/attachments.js';
 import { DeliveryError } from '../src/outbox/errors.js';
 import { splitText } from '../src/util/split-text.js';
 import { registerMetaWebhook } from './meta-webhook.js';
+import type { InboundEvents } from './inbound-events.js';
+import type { RejectionCounter } from './webhook-rejections.js';
+import { cloudChangeSchema, cloudEntrySchema, cloudMessageSchema, cloudStatusSchema, cloudValueSchema, type CloudMedia, type CloudMessage } from './whatsapp-cloud-events.js';
 import { lastCustomerMessageAt, OUTSIDE_WHATSAPP_WINDOW, templateOf, WHATSAPP_WINDOW_MS, WhatsAppStatus } from './whatsapp-shared.js';
 
 const TEXT_LIMIT = 4096;
@@ -24,6 +27,8 @@ export interface WhatsAppCloudChannelOptions {
   verifyToken: string;
   graphApiBaseUrl: string;
   logger: Logger;
+  /** Counts refused and unreadable webhooks (gateway_webhook_rejected_total). */
+  rejected?: RejectionCounter;
   now?: () => Date;
 }
 
@@ -34,50 +39,6 @@ interface GraphError {
   error_subcode?: number;
   error_data?: { details?: string };
   title?: string;
-}
-
-interface CloudMedia {
-  id: string;
-  mime_type?: string;
-  caption?: string;
-  filename?: string;
-  voice?: boolean;
-  animated?: boolean;
-}
-
-export interface CloudMessage {
-  from: string;
-  id: string;
-  timestamp: string;
-  type: string;
-  text?: { body: string };
-  image?: CloudMedia;
-  document?: CloudMedia;
-  audio?: CloudMedia;
-  video?: CloudMedia;
-  sticker?: CloudMedia;
-  location?: { latitude: number; longitude: number; name?: string; address?: string };
-  contacts?: Array<{ name?: { formatted_name?: string }; phones?: Array<{ phone?: string; wa_id?: string }> }>;
-  interactive?: { type: string; button_reply?: { id: string; title: string }; list_reply?: { id: string; title: string; description?: string } };
-  button?: { payload?: string; text?: string };
-  reaction?: { message_id: string; emoji?: string };
-  context?: { from?: string; id?: string };
-  errors?: GraphError[];
-}
-
-interface CloudStatus {
-  id: string;
-  status: 'sent' | 'delivered' | 'read' | 'failed' | string;
-  recipient_id?: string;
-  errors?: GraphError[];
-}
-
-interface ChangeValue {
-  messaging_product?: string;
-  metadata?: { phone_number_id?: string };
-  contacts?: Array<{ wa_id: string; profile?: { name?: string } }>;
-  messages?: CloudMessage[];
-  statuses?: CloudStatus[];
 }
 
 /**
@@ -114,36 +75,48 @@ export class WhatsAppCloudChannel implements Channel {
   }
 
   registerRoutes(app: FastifyInstance): Promise<void> {
-    return registerMetaWebhook<{ object?: string; entry?: Array<{ changes?: Array<{ field?: string; value?: ChangeValue }> }> }>(app, {
+    return registerMetaWebhook(app, {
       path: '/webhooks/whatsapp',
       label: 'WhatsApp',
+      channel: 'whatsapp',
       verifyToken: this.options.verifyToken,
       appSecret: this.options.appSecret,
       logger: this.options.logger,
+      rejected: this.options.rejected,
       object: 'whatsapp_business_account',
       acknowledgement: 'OK',
       ready: () => Boolean(this.sink),
-      handle: async (payload) => {
-        for (const entry of payload.entry ?? []) {
-          for (const change of entry.changes ?? []) {
-            if (change.field === 'messages' && change.value) await this.handleChange(change.value);
+      handle: async (entries, events) => {
+        for (const raw of entries) {
+          for (const item of events.read(cloudEntrySchema, raw, 'entry')?.changes ?? []) {
+            const change = events.read(cloudChangeSchema, item, 'change');
+            // Other fields (template status, account updates...) are not for this channel.
+            if (change?.field === 'messages') await this.handleChange(change.value, events);
           }
         }
       },
     });
   }
 
-  private async handleChange(value: ChangeValue): Promise<void> {
+  /** One `messages` change: customer messages and statuses of our replies, each read and handled on its own. */
+  private async handleChange(raw: unknown, events: InboundEvents): Promise<void> {
     const sink = this.sink!;
+    const value = events.read(cloudValueSchema, raw, 'messages change');
     // One Meta app may serve several business numbers: only ours concern this gateway.
-    if (value.metadata?.phone_number_id && value.metadata.phone_number_id !== this.options.phoneNumberId) return;
-    for (const message of value.messages ?? []) {
+    if (!value || (value.metadata?.phone_number_id && value.metadata.phone_number_id !== this.options.phoneNumberId)) return;
+    for (const item of value.messages ?? []) {
+      const message = events.read(cloudMessageSchema, item, 'message');
+      if (!message) continue;
       const name = value.contacts?.find((c) => c.wa_id === message.from)?.profile?.name;
-      await sink.inbound(normalizeCloudMessage(message, name));
+      await events.handle('message', () => sink.inbound(normalizeCloudMessage(message, name)));
     }
-    for (const status of value.statuses ?? []) {
-      if (status.status === 'delivered' || status.status === 'read') await sink.deliveryStatus?.('whatsapp', status.id, status.status);
-      else if (status.status === 'failed') await sink.deliveryStatus?.('whatsapp', status.id, 'failed', describeFailure(status.errors?.[0]));
+    for (const item of value.statuses ?? []) {
+      const status = events.read(cloudStatusSchema, item, 'status');
+      if (!status) continue;
+      await events.handle('status', async () => {
+        if (status.status === 'delivered' || status.status === 'read') await sink.deliveryStatus?.('whatsapp', status.id, status.status);
+        else if (status.status === 'failed') await sink.deliveryStatus?.('whatsapp', status.id, 'failed', describeFailure(status.errors?.[0]));
+      });
     }
   }
 
@@ -283,7 +256,7 @@ export function normalizeCloudMessage(message: CloudMessage, name?: string): Inb
       media(message.audio?.voice ? 'voice' : 'audio', message.audio);
       break;
     case 'voice':
-      media('voice', (message as CloudMessage & { voice?: CloudMedia }).voice);
+      media('voice', message.voice);
       break;
     case 'video':
       media('video', message.video);

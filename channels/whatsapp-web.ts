@@ -1,16 +1,19 @@
 import wweb from 'whatsapp-web.js';
+import pRetry from 'p-retry';
 import QRCode from 'qrcode';
 import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { MessageModel } from '../src/db/models/index.js';
 import { registerAttachmentSource } from '../src/attachments.js';
 import { storeWithRetry } from '../src/inbound-retry.js';
+import { isDatabaseUnavailable } from '../src/db/errors.js';
 import { requestConsole } from '../src/console/actions.js';
 import { backoffDelay } from '../src/outbox/backoff.js';
 import { DeliveryError } from '../src/outbox/errors.js';
 import { splitText } from '../src/util/split-text.js';
 import { templateOf, WhatsAppStatus } from './whatsapp-shared.js';
 import { MongoSessionStore } from './whatsapp-session-store.js';
+import { CATCH_UP_SLACK_SECONDS, DEFAULT_CATCH_UP, isPersonalChat, isStored, messagesSince, StoredUntil, type CatchUpLimits, type WhatsAppChatLike } from './whatsapp-catch-up.js';
 
 const { Client, RemoteAuth, MessageMedia } = wweb;
 
@@ -62,6 +65,8 @@ export interface WhatsAppClientLike {
   destroy(): Promise<void>;
   sendMessage(chatId: string, content: string | WhatsAppMediaLike, options?: { caption?: string; quotedMessageId?: string; sendAudioAsVoice?: boolean; sendMediaAsDocument?: boolean; sendMediaAsSticker?: boolean }): Promise<{ id: { _serialized: string } }>;
   getMessageById(messageId: string): Promise<WhatsAppMessageLike | undefined>;
+  /** Every chat WhatsApp Web has loaded (read on connecting, to catch up on what came while away). */
+  getChats(): Promise<WhatsAppChatLike[]>;
 }
 
 export interface WhatsAppWebChannelOptions {
@@ -73,12 +78,18 @@ export interface WhatsAppWebChannelOptions {
   createClient?: () => WhatsAppClientLike;
   /** Reconnect backoff: first wait up to baseMs, doubling up to capMs. */
   reconnect?: { baseMs: number; capMs: number };
+  /** What is read back on each connection (channels/whatsapp-catch-up.ts), unset parts as DEFAULT_CATCH_UP; `chats: 0` turns the catch-up off. */
+  catchUp?: Partial<CatchUpLimits>;
 }
 
 /**
  * WhatsApp through whatsapp-web.js: a headless Chromium running WhatsApp Web, linked to the business phone by a
  * QR code that is posted to the operators. The login survives restarts (RemoteAuth on MongoDB). A lost
  * connection is reported to the operators once and retried with backoff, with a fresh Client each time.
+ *
+ * Inbound messages are never emitted twice: one that can't be stored (database down) is held in memory and
+ * retried; on every connection the chats are read back from the last stored message on, so what arrived while
+ * the gateway was away, or died with it, is stored then.
  */
 export class WhatsAppWebChannel implements Channel {
   readonly kind = 'whatsapp' as const;
@@ -93,10 +104,20 @@ export class WhatsAppWebChannel implements Channel {
   private readonly recentlySent = new Set<string>();
   private inboundQueue: Promise<void> = Promise.resolve();
   private unregisterFiles?: () => void;
+  private readonly storedUntil: StoredUntil;
+  /** The inbox, but refusing once stopped: a message still held then is left to the next start's catch-up. */
+  private readonly store: ChannelSink;
 
   constructor(private readonly options: WhatsAppWebChannelOptions) {
     this.status = new WhatsAppStatus('WhatsApp Web', options.logger);
     this.createClient = options.createClient ?? (() => defaultClient(options));
+    this.storedUntil = new StoredUntil(options.logger);
+    this.store = {
+      inbound: async (message) => {
+        if (this.stopped || !this.sink) throw new Error('WhatsApp Web stopped: the message is caught up at the next start');
+        await this.sink.inbound(message);
+      },
+    };
   }
 
   state(): ChannelState {
@@ -120,6 +141,7 @@ export class WhatsAppWebChannel implements Channel {
     const client = this.client;
     this.client = undefined;
     await client?.destroy().catch((error: unknown) => this.options.logger.warn({ err: error }, 'WhatsApp Web client did not close cleanly'));
+    await this.storedUntil.settled();
     this.status.set('stopped');
   }
 
@@ -151,6 +173,8 @@ export class WhatsAppWebChannel implements Channel {
       if (!current()) return;
       this.failures = 0;
       this.status.set('up');
+      // Before the messages this connection emits: they are newer.
+      this.enqueue(() => this.catchUp(client), (error) => log.error({ err: error }, 'WhatsApp Web could not catch up on missed messages; it tries again at the next connection'));
     });
     client.on('auth_failure', (message: string) => this.lost(client, `login failed: ${message}`));
     // An EventEmitter 'error' without a listener would throw and take the gateway down with it.
@@ -158,14 +182,58 @@ export class WhatsAppWebChannel implements Channel {
     client.on('disconnected', (reason: string) => this.lost(client, /qr ?code/i.test(String(reason)) ? 'the login QR code was not scanned' : `disconnected (${reason})`));
     client.on('message', (message: WhatsAppMessageLike) => {
       if (!current()) return;
-      // One at a time, in the order WhatsApp gave them: fetching media must not let a later text overtake a photo.
-      this.inboundQueue = this.inboundQueue
-        .then(() => this.receive(message))
-        .catch((error) => log.error({ err: error, messageId: message.id?._serialized }, 'WhatsApp message could not be stored'));
+      this.enqueue(
+        async () => void (await this.receive(message)),
+        (error) => log.error({ err: error, messageId: message.id?._serialized }, 'WhatsApp message could not be stored'),
+      );
     });
     client.on('message_ack', (message: { id: { _serialized: string } }, ack: number) => {
       if (!current()) return;
       this.ack(message.id._serialized, ack).catch((error) => log.error({ err: error }, 'WhatsApp ack could not be recorded'));
+    });
+  }
+
+  /**
+   * Inbound work runs one task at a time, in order: fetching media must not let a later text overtake a photo,
+   * and "stored until" may only move past a message once everything before it is stored.
+   */
+  private enqueue(task: () => Promise<void>, onError: (error: unknown) => void): void {
+    this.inboundQueue = this.inboundQueue.then(task).catch(onError);
+  }
+
+  /**
+   * Reads back the chats active since the last stored message (less a slack) and stores the customers' messages
+   * found there; the first connection ever only starts the clock. Bounded by `catchUp` (chats, messages per chat).
+   */
+  private async catchUp(client: WhatsAppClientLike): Promise<void> {
+    const limits: CatchUpLimits = { chats: this.options.catchUp?.chats ?? DEFAULT_CATCH_UP.chats, messagesPerChat: this.options.catchUp?.messagesPerChat ?? DEFAULT_CATCH_UP.messagesPerChat };
+    if (limits.chats <= 0) return;
+    const log = this.options.logger;
+    const storedUntil = await this.whileDatabaseIsDown(client, () => this.storedUntil.read());
+    if (storedUntil === undefined) {
+      // Nothing was ever stored through this channel: older history of the phone is not imported.
+      this.storedUntil.advance(Math.floor(Date.now() / 1000));
+      return;
+    }
+    const messages = await messagesSince(client, storedUntil - CATCH_UP_SLACK_SECONDS, limits);
+    let stored = 0;
+    for (const message of messages) {
+      if (client !== this.client || this.stopped) return;
+      if (await this.whileDatabaseIsDown(client, () => isStored(message))) this.storedUntil.advance(message.timestamp);
+      else if (await this.receive(message)) stored += 1;
+    }
+    log.info({ checked: messages.length, stored }, 'WhatsApp Web caught up on messages that came while it was away');
+  }
+
+  /** Runs `work`, again and again with backoff while the database is unreachable and this client is current. */
+  private whileDatabaseIsDown<T>(client: WhatsAppClientLike, work: () => Promise<T>): Promise<T> {
+    return pRetry(work, {
+      retries: Number.POSITIVE_INFINITY,
+      maxRetryTime: 60 * 60_000,
+      minTimeout: 500,
+      maxTimeout: 30_000,
+      randomize: true,
+      shouldRetry: ({ error }) => isDatabaseUnavailable(error) && client === this.client && !this.stopped,
     });
   }
 
@@ -202,8 +270,9 @@ export class WhatsAppWebChannel implements Channel {
     }
   }
 
-  private async receive(message: WhatsAppMessageLike): Promise<void> {
-    if (message.fromMe || message.isStatus || !isPersonalChat(message.from) || NOT_CUSTOMER_CONTENT.has(message.type)) return;
+  /** Stores a customer's message (true), or ignores what is not one (false). */
+  private async receive(message: WhatsAppMessageLike): Promise<boolean> {
+    if (message.fromMe || message.isStatus || !isPersonalChat(message.from) || NOT_CUSTOMER_CONTENT.has(message.type)) return false;
     const normalized = normalizeWebMessage(message);
     const [contact, replyTo, media] = await Promise.all([
       message.getContact().catch(() => undefined),
@@ -216,7 +285,9 @@ export class WhatsAppWebChannel implements Channel {
     if (replyTo) normalized.replyToExternalId = replyTo.id._serialized;
     if (media) normalized.attachments.unshift(media);
     // WhatsApp Web does not emit a message again: hold on to it while the database is down.
-    await storeWithRetry(this.sink!, normalized, this.options.logger);
+    await storeWithRetry(this.store, normalized, this.options.logger);
+    this.storedUntil.advance(message.timestamp);
+    return true;
   }
 
   /** Small media inline; big media by reference, fetched from the phone when the console needs the bytes. */
@@ -305,11 +376,6 @@ export class WhatsAppWebChannel implements Channel {
 const NOT_CUSTOMER_CONTENT = new Set(['e2e_notification', 'notification', 'notification_template', 'protocol', 'gp2', 'call_log', 'ciphertext', 'revoked', 'broadcast_notification', 'debug']);
 const MEDIA_KINDS: Record<string, Attachment['kind']> = { image: 'photo', video: 'video', audio: 'audio', ptt: 'voice', document: 'document', sticker: 'sticker' };
 
-/** One-to-one chats only: groups, status updates, broadcasts and channels are not customer conversations. */
-function isPersonalChat(jid: string): boolean {
-  return /@(c\.us|lid)$/.test(jid);
-}
-
 /** The message without the parts that need the client (contact, quoted message, media bytes). */
 export function normalizeWebMessage(message: WhatsAppMessageLike): InboundMessage {
   const attachments: Attachment[] = [];
@@ -348,8 +414,20 @@ function parseVCard(card: string): { name: string; phone?: string } {
 
 /** A real Client: Debian's Chromium, no sandbox (containers), the login kept in MongoDB by RemoteAuth. */
 function defaultClient(options: WhatsAppWebChannelOptions): WhatsAppClientLike {
+  const store = new MongoSessionStore(options.dataDir);
   return new Client({
-    authStrategy: new RemoteAuth({ store: new MongoSessionStore(options.dataDir), dataPath: options.dataDir, backupSyncIntervalMs: 5 * 60_000 }),
+    authStrategy: new RemoteAuth({
+      store: {
+        sessionExists: (o) => store.sessionExists(o),
+        extract: (o) => store.extract(o),
+        delete: (o) => store.delete(o),
+        // RemoteAuth backs up from a timer with no catch: a failed backup (database down) must not become an
+        // unhandled rejection. The previous backup stays whole (see the store); the next try comes with the timer.
+        save: (o) => store.save(o).catch((error: unknown) => options.logger.warn({ err: error }, 'WhatsApp Web session backup failed; the previous backup stays, the next one is tried in 5 minutes')),
+      },
+      dataPath: options.dataDir,
+      backupSyncIntervalMs: 5 * 60_000,
+    }),
     puppeteer: { executablePath: options.chromiumPath, headless: true, args: ['--no-sandbox', '--disable-setuid-sandbox', '--disable-dev-shm-usage'] },
     // After this many unscanned codes the client gives up ("disconnected"); the channel backs off and tries again.
     qrMaxRetries: 5,

@@ -31,6 +31,11 @@ export interface CommandContext {
   operator: OperatorDoc;
   /** Text after the command name, trimmed. */
   args: string;
+  /**
+   * Names this use of the command (the operator's message): a command that sends something to the customer passes
+   * it on, so handling the same message twice (Telegram sends unconfirmed updates again after a crash) sends once.
+   */
+  actionKey?: string;
   /** The conversation of the topic (or of the replied-to relayed message) the command was used in. */
   conversation?: ConversationDoc;
   /** The person whose message the command replied to (e.g. `/op add` as a reply), when it is not the bot. */

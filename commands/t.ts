@@ -21,7 +21,7 @@ export const t: Command = {
       companyName: ctx.config.companyName,
       chatNumber: conversation.number,
     });
-    await replyToCustomer({ conversation, operator: ctx.operator, text });
+    await replyToCustomer({ conversation, operator: ctx.operator, text, dedupeKey: ctx.actionKey });
     await ctx.reply(`📤 Sent template “${name}”:\n${text}`);
   },
 };

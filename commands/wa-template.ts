@@ -34,6 +34,7 @@ export const waTemplate: Command = {
     await replyToCustomer({
       conversation,
       operator: ctx.operator,
+      dedupeKey: ctx.actionKey,
       text: `[WhatsApp template “${name}” (${code})]`,
       meta: [
         { name: TEMPLATE_META, value: name },

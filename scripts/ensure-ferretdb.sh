@@ -17,6 +17,13 @@
 #    updates by _id cost fifty of each. ferretdb-patches/update_by_ids.go runs such a command (every
 #    statement one document by its _id, no multi, no upsert, no _id twice) with one query and one transaction;
 #    each statement is still applied with its whole filter. Any other update command takes the stock path.
+# 6. ferretdb-patches/parent_watch.go: with SUPPORT_GATEWAY_EXIT_WITH_STDIN=1 the server stops when its stdin
+#    closes; the gateway holds the other end of that pipe, so the server dies with the gateway, even after kill -9.
+# 7. ferretdb-patches/data_dir_lock.go: with SUPPORT_GATEWAY_LOCK_FILE set, the server takes an exclusive flock
+#    on that file before it opens its SQLite files (exit code 75 if another server holds it) and writes its pid,
+#    its parent's pid and its port into it; the kernel drops the lock when the server ends, however it ends.
+# Progress messages go to stderr prefixed "ensure-ferretdb: " (src/db/embedded-binary.ts shows them as they come);
+# a missing Go is one line of its own and exit code 3.
 set -euo pipefail
 VERSION="v1.24.2"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -25,11 +32,24 @@ CACHE_DIR="${FERRETDB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/support-gateway
 PATCH_ID="$(cat "$0" "$HERE"/ferretdb-patches/* | sha256sum | cut -c1-12)"
 BIN="$CACHE_DIR/ferretdb-$VERSION-$PATCH_ID"
 if [ -x "$BIN" ]; then echo "$BIN"; exit 0; fi
-command -v go >/dev/null || { echo "ensure-ferretdb: Go is required to build FerretDB (or set MONGODB_URI)" >&2; exit 1; }
+command -v go >/dev/null || {
+  echo "The embedded database needs Go to build FerretDB once (https://go.dev/dl/), or set MONGODB_URI to use your own MongoDB." >&2
+  exit 3
+}
 mkdir -p "$CACHE_DIR"
+# Two first starts at once (the test setup and .ci/run, two gateways) build once: the second waits for the first.
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE_DIR/build.lock"
+  if ! flock -n 9; then
+    echo "ensure-ferretdb: another process is building the embedded database; waiting for it" >&2
+    flock 9
+  fi
+  if [ -x "$BIN" ]; then echo "$BIN"; exit 0; fi
+fi
+echo "ensure-ferretdb: building the embedded database (FerretDB $VERSION) once; this takes about a minute on first start" >&2
 SRC_DIR="$(go mod download -json "github.com/FerretDB/FerretDB@$VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
 WORK="$(mktemp -d)"
-trap 'chmod -R u+w "$WORK"; rm -rf "$WORK"' EXIT
+trap 'chmod -R u+w "$WORK"; rm -rf "$WORK" "$BIN.tmp.$$"' EXIT
 cp -r "$SRC_DIR/." "$WORK/"
 chmod -R u+w "$WORK"
 fail() { echo "ensure-ferretdb: patch $1 did not apply to $2" >&2; exit 1; }
@@ -63,6 +83,13 @@ cp "$HERE/ferretdb-patches/update_by_ids.go" "$WORK/internal/handler/"
 perl -0pi -e 's~\n\tfor _, u := range params.Updates \{\n~\n\tif c, err := db.Collection(params.Collection); err == nil {\n\t\tif matched, modified, handled, err := h.updateByIDs(ctx, c, params); handled {\n\t\t\treturn matched, modified, types.MakeArray(0), err\n\t\t}\n\t}\n\n\tfor _, u := range params.Updates {\n~' "$UPDATE"
 grep -q 'h.updateByIDs(ctx, c, params)' "$UPDATE" || fail 5 "$UPDATE"
 
-(cd "$WORK" && CGO_ENABLED=0 go build -buildvcs=false -o "$BIN.tmp" ./cmd/ferretdb) >&2
-mv "$BIN.tmp" "$BIN"
+# 6, 7
+# Their init() functions run only if they land in the binary's main package.
+grep -q '^package main$' "$WORK/cmd/ferretdb/main.go" || fail 6 "$WORK/cmd/ferretdb/main.go"
+cp "$HERE/ferretdb-patches/parent_watch.go" "$HERE/ferretdb-patches/data_dir_lock.go" "$WORK/cmd/ferretdb/"
+
+# A temporary name of this run's own (no flock on some systems), renamed into place in one step.
+(cd "$WORK" && CGO_ENABLED=0 go build -buildvcs=false -o "$BIN.tmp.$$" ./cmd/ferretdb) >&2
+mv "$BIN.tmp.$$" "$BIN"
+echo "ensure-ferretdb: built in $SECONDS s, cached at $BIN" >&2
 echo "$BIN"

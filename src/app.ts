@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Channel, ChannelSink, ChannelState } from './domain.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectDatabase, type Database } from './db/connect.js';
+import { DatabaseMonitor } from './db/health-monitor.js';
 import { OutboxItemModel } from './db/models/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createInbox, type Inbox } from './inbox.js';
@@ -54,17 +55,18 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   // Jobs are defined before the console so its commands (/remind) can plan them; they run after start-up.
   const timedWork = createJobs({ config, db: db.connection.db!, logger });
   await defineReportJobs(timedWork.scheduler.agenda, { config, logger });
-  const built = overrides.channels || overrides.console ? { channels: overrides.channels ?? [], console: overrides.console } : await buildChannels({ config, logger, services: { scheduler: timedWork.scheduler } });
+  const built = overrides.channels || overrides.console ? { channels: overrides.channels ?? [], console: overrides.console } : await buildChannels({ config, logger, metrics, services: { scheduler: timedWork.scheduler } });
   const { channels } = built;
   const operatorConsole = built.console;
   if (!operatorConsole) logger.warn('no operator console configured (TELEGRAM_BOT_TOKEN, OPERATOR_CHAT_ID): customer messages are stored and queued until one is');
 
   const channelStates = new Map<string, ChannelState | string>();
+  const databaseMonitor = new DatabaseMonitor(db.connection, { logger: logger.child({ component: 'database' }) });
   const http = createHttpServer({
     logger,
     metrics,
     health: {
-      databaseUp: () => db.ping(),
+      database: () => databaseMonitor.state(),
       components: () => ({
         ...(operatorConsole ? { console: operatorConsole.state() } : {}),
         ...Object.fromEntries(channels.map((c) => [c.kind, c.state()])),
@@ -120,6 +122,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();
       stopRecordingFacts();
+      databaseMonitor.stop();
       await db.close();
       logger.info('stopped');
     })());
@@ -135,6 +138,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   return { config, logger, db, http, inbox, worker, metrics, channels, console: operatorConsole, stop };
 
   async function startParts(): Promise<void> {
+    databaseMonitor.start();
     await operatorConsole?.start();
     for (const channel of channels) {
       try {

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import ms from 'ms';
 import { z } from 'zod';
 
@@ -181,6 +184,9 @@ const schema = z
     WHATSAPP_CLOUD_VERIFY_TOKEN: z.string().min(1).optional(),
     WHATSAPP_WEB_ENABLED: boolean(false),
     WHATSAPP_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+    // Unset: the adapter's defaults (docs/whatsapp.md).
+    WHATSAPP_CATCH_UP_CHATS: z.coerce.number({ message: 'expected a whole number' }).int('expected a whole number').min(0, 'expected 0 or more').optional(),
+    WHATSAPP_CATCH_UP_MESSAGES: z.coerce.number({ message: 'expected a whole number' }).int('expected a whole number').min(1, 'expected 1 or more').optional(),
     // @section messenger variables
     MESSENGER_PAGE_TOKEN: z.string().min(1).optional(),
     MESSENGER_APP_SECRET: z.string().min(1).optional(),
@@ -344,8 +350,12 @@ export interface Config {
   vk?: { token: string; groupId: number; apiBaseUrl: string; callback?: { confirmationCode: string; secret: string } };
   // @section whatsapp config type
   whatsappCloud?: { token: string; phoneNumberId: string; appSecret: string; verifyToken: string; graphApiBaseUrl: string };
-  /** whatsapp-web.js; `dataDir` holds the unpacked browser profile while running (the session itself lives in MongoDB). */
-  whatsappWeb?: { chromiumPath: string; dataDir: string };
+  /**
+   * whatsapp-web.js; `dataDir` holds the unpacked browser profile while running (the session itself lives in MongoDB).
+   * `catchUp`: on connecting, the chats and messages per chat read back for messages that came while away
+   * (what is unset takes the adapter's default).
+   */
+  whatsappWeb?: { chromiumPath: string; dataDir: string; catchUp?: { chats?: number; messagesPerChat?: number } };
   // @section messenger config type
   messenger?: { pageToken: string; appSecret: string; verifyToken: string; graphApiBaseUrl: string };
   // @section jobs config type
@@ -368,6 +378,17 @@ export interface Config {
   stats: { dailyAt: string | null; weeklyDay: 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun' | null; timezone: string };
 }
 
+/**
+ * This process's name in outbox claims and leases, the same across restarts of one installation (host, port and
+ * database), so that a gateway restarted after a crash takes its own unfinished claims back at once instead of
+ * waiting for their lease. Copies on one host differ by port; with PORT=0 (tests) no name is stable.
+ */
+function defaultInstanceId(env: Env): string {
+  const database = env.MONGODB_URI ?? path.resolve(env.DATA_DIR);
+  const installation = createHash('sha256').update(`${database}|${env.PORT}`).digest('hex').slice(0, 8);
+  return env.PORT === 0 ? `gw-${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}` : `gw-${os.hostname()}-${env.PORT}-${installation}`;
+}
+
 /** Parses the environment once; throws ConfigError naming every missing or invalid variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const blankAsUnset = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -378,7 +399,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const env = result.data;
   return {
     env: env.NODE_ENV,
-    instanceId: env.INSTANCE_ID ?? `gw-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    instanceId: env.INSTANCE_ID ?? defaultInstanceId(env),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ? ['true', '1', 'yes'].includes(env.LOG_PRETTY) : env.NODE_ENV === 'development' },
     http: { host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL },
     database: { uri: env.MONGODB_URI, dataDir: env.DATA_DIR },
@@ -433,7 +454,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.WHATSAPP_CLOUD_TOKEN && env.WHATSAPP_CLOUD_PHONE_NUMBER_ID && env.WHATSAPP_CLOUD_APP_SECRET && env.WHATSAPP_CLOUD_VERIFY_TOKEN
         ? { token: env.WHATSAPP_CLOUD_TOKEN, phoneNumberId: env.WHATSAPP_CLOUD_PHONE_NUMBER_ID, appSecret: env.WHATSAPP_CLOUD_APP_SECRET, verifyToken: env.WHATSAPP_CLOUD_VERIFY_TOKEN, graphApiBaseUrl: env.GRAPH_API_BASE_URL }
         : undefined,
-    whatsappWeb: env.WHATSAPP_WEB_ENABLED ? { chromiumPath: env.WHATSAPP_CHROMIUM_PATH, dataDir: `${env.DATA_DIR.replace(/\/+$/, '')}/whatsapp-web` } : undefined,
+    whatsappWeb: env.WHATSAPP_WEB_ENABLED
+      ? {
+          chromiumPath: env.WHATSAPP_CHROMIUM_PATH,
+          dataDir: `${env.DATA_DIR.replace(/\/+$/, '')}/whatsapp-web`,
+          catchUp:
+            env.WHATSAPP_CATCH_UP_CHATS !== undefined || env.WHATSAPP_CATCH_UP_MESSAGES !== undefined
+              ? { chats: env.WHATSAPP_CATCH_UP_CHATS, messagesPerChat: env.WHATSAPP_CATCH_UP_MESSAGES }
+              : undefined,
+        }
+      : undefined,
     // @section messenger config value
     messenger:
       env.MESSENGER_PAGE_TOKEN && env.MESSENGER_APP_SECRET && env.MESSENGER_VERIFY_TOKEN

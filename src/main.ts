@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.js';
 import { startGateway } from './app.js';
+import { createLogger } from './logger.js';
+import { guardProcess } from './process-guard.js';
 
 // A .env file in the working directory fills in what the real environment does not set.
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -16,7 +18,9 @@ try {
   throw error;
 }
 
-const gateway = await startGateway(config).catch((error: unknown) => {
+const logger = createLogger(config);
+guardProcess(logger);
+const gateway = await startGateway(config, { logger }).catch((error: unknown) => {
   console.error(`The gateway could not start: ${(error as Error).message}`);
   process.exit(1);
 });

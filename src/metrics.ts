@@ -8,6 +8,12 @@ export function createMetrics(outboxDepth: () => Promise<number>) {
     registry,
     inbound: new Counter({ name: 'gateway_inbound_messages_total', help: 'Customer messages received, by channel', labelNames: ['channel'], registers: [registry] }),
     duplicates: new Counter({ name: 'gateway_inbound_duplicates_total', help: 'Inbound messages dropped as already stored', labelNames: ['channel'], registers: [registry] }),
+    webhookRejected: new Counter({
+      name: 'gateway_webhook_rejected_total',
+      help: 'Webhook requests refused and inbound events skipped, by channel and reason (too_large, bad_signature, wrong_recipient, unreadable, handler_error)',
+      labelNames: ['channel', 'reason'],
+      registers: [registry],
+    }),
     delivered: new Counter({ name: 'gateway_outbox_delivered_total', help: 'Outbox items delivered, by route', labelNames: ['route'], registers: [registry] }),
     failed: new Counter({ name: 'gateway_outbox_failed_total', help: 'Outbox items that failed for good, by route', labelNames: ['route'], registers: [registry] }),
     retried: new Counter({ name: 'gateway_outbox_retries_total', help: 'Outbox attempts that will be retried, by route and kind', labelNames: ['route', 'kind'], registers: [registry] }),

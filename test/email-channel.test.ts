@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
-import { useTestDatabase } from './support/database.js';
+import { useStoppableDatabase } from './support/stoppable-database.js';
+import { GatewayProcess } from './support/gateway-process.js';
 import { createOperator } from './support/factories.js';
 import { testLogger } from './support/logger.js';
 import { startDovecot, type Dovecot } from './support/dovecot.js';
@@ -20,7 +21,8 @@ import { loadConfig, ConfigError } from '../src/config.js';
 import { ConversationModel, CustomerModel, EmailCursorModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { ChannelSink, InboundMessage } from '../src/domain.js';
 
-useTestDatabase();
+// Some tests take the database down and up again: this file runs a database server of its own.
+const database = useStoppableDatabase('email');
 let dovecot: Dovecot;
 let smtp: SmtpSink;
 beforeAll(async () => {
@@ -51,8 +53,15 @@ async function newFolder(): Promise<string> {
 }
 
 async function deliverMail(folder: string, mail: Mail.Options): Promise<void> {
-  const raw = await new MailComposer({ to: 'support@example.com', date: new Date(), ...mail }).compile().build();
-  await withImap((client) => client.append(folder, raw));
+  await deliverMails(folder, [mail]);
+}
+
+/** Appends the mails in this order (so the first gets the folder's next UID) over one IMAP connection. */
+async function deliverMails(folder: string, mails: Mail.Options[]): Promise<void> {
+  const raws = await Promise.all(mails.map((mail) => new MailComposer({ to: 'support@example.com', date: new Date(), ...mail }).compile().build()));
+  await withImap(async (client) => {
+    for (const raw of raws) await client.append(folder, raw);
+  });
 }
 
 function mailbox(folder: string, address = 'support@example.com', displayName = 'Example Support') {
@@ -68,7 +77,7 @@ function emailChannel(folder: string) {
   return emailChannelOf([mailbox(folder)]);
 }
 
-function emailChannelOf(mailboxes: ReturnType<typeof mailbox>[]) {
+function emailChannelOf(mailboxes: ReturnType<typeof mailbox>[], options: { maxStoreAttempts?: number } = {}) {
   return new EmailChannel({
     mailboxes,
     // Long: new mail must arrive through IDLE, not the polling fallback.
@@ -76,6 +85,7 @@ function emailChannelOf(mailboxes: ReturnType<typeof mailbox>[]) {
     maxAttachmentSize: 64 * 1024,
     logger: testLogger,
     reconnect: { baseMs: 100, maxMs: 1000 },
+    ...options,
   });
 }
 
@@ -110,6 +120,7 @@ async function runningChannel(folder: string) {
 }
 
 const storedMessages = () => MessageModel.find({ direction: 'in' }).sort({ createdAt: 1 }).lean();
+const cursorOf = (folder: string) => EmailCursorModel.findById(`imap:${dovecot.user}@${dovecot.host}/${folder}`).lean();
 
 describe('e-mail channel', () => {
   it('turns a new mail into a conversation shown to operators: subject first, quoted history and signature trimmed, whole text kept', async () => {
@@ -240,7 +251,7 @@ describe('e-mail channel', () => {
     await deliverMail(folder, { from: 'news@shop.example', subject: 'Our sale', headers: { Precedence: 'bulk' }, text: 'Sale!' });
     await deliverMail(folder, { from: 'frank@customer.example', subject: 'Real question', text: 'Do you ship to Norway?' });
     await until(async () => (await storedMessages()).length === 1);
-    await until(async () => (await EmailCursorModel.findById(`imap:${dovecot.user}@${dovecot.host}/${folder}`).lean())?.lastUid === 4);
+    await until(async () => (await cursorOf(folder))?.lastUid === 4);
     await channel.stop();
 
     expect(delivered.map((m) => m.externalChatId)).toEqual(['frank@customer.example']);
@@ -318,6 +329,128 @@ describe('e-mail channel', () => {
     expect(permanent).toMatchObject({ kind: 'permanent' });
     expect((permanent as Error).message).toMatch(/No such user here/);
     expect(transient).toMatchObject({ kind: 'transient' });
+  });
+});
+
+describe('e-mail when the database or the gateway fails', () => {
+  it('a mail fetched while the database is unreachable is stored once the database is back, and the mailbox position does not skip it', async () => {
+    const folder = await newFolder();
+    const channel = emailChannel(folder);
+    const { sink, handled } = recordingSink();
+    const offered: string[] = [];
+    const states: string[] = [];
+    let outage: Promise<void> | undefined;
+    await channel.start({
+      async inbound(message) {
+        offered.push(message.externalMessageId);
+        // The database goes away just as the first mail has been fetched.
+        outage ??= database.stop();
+        await outage;
+        await sink.inbound(message);
+      },
+      stateChanged: (_kind, state) => states.push(state),
+    });
+    try {
+      await until(() => channel.state() === 'up');
+      await deliverMail(folder, { from: 'kim@customer.example', subject: 'Outage', messageId: '<outage-1@customer.example>', text: 'sent as the database fell over' });
+      await until(() => offered.length === 1);
+      await outage;
+      await deliverMail(folder, { from: 'kim@customer.example', subject: 'Re: Outage', messageId: '<outage-2@customer.example>', text: 'sent during the outage' });
+      // The reader keeps trying meanwhile (nothing can be stored) and does not give up on the mailbox.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(channel.state()).toBe('up');
+    } finally {
+      await database.start();
+    }
+    await until(() => handled.length === 2, 30_000);
+    await until(async () => (await cursorOf(folder))?.lastUid === 2);
+    await channel.stop();
+
+    // The first mail was offered again after the outage: the position had not moved past it.
+    expect(offered).toEqual(['<outage-1@customer.example>', '<outage-1@customer.example>', '<outage-2@customer.example>']);
+    expect((await storedMessages()).map((m) => m.externalId)).toEqual(['<outage-1@customer.example>', '<outage-2@customer.example>']);
+    expect(await OutboxItemModel.countDocuments({ route: 'console', action: 'relay' })).toBe(2);
+    // A database outage is not a mailbox outage: operators are not told the e-mail channel is down.
+    expect(states).toEqual(['starting', 'up', 'stopped']);
+  });
+
+  it('a mail that can never be stored is tried a few times, then skipped (and logged), and the mails after it still arrive', async () => {
+    const folder = await newFolder();
+    const channel = emailChannelOf([mailbox(folder)], { maxStoreAttempts: 3 });
+    const { sink, handled } = recordingSink();
+    let refusals = 0;
+    await channel.start({
+      async inbound(message) {
+        if (message.externalMessageId === '<poison@customer.example>') {
+          refusals += 1;
+          throw new Error('the inbox refuses this mail');
+        }
+        await sink.inbound(message);
+      },
+    });
+    await deliverMails(folder, [
+      { from: 'lea@customer.example', subject: 'Broken', messageId: '<poison@customer.example>', text: 'never stored' },
+      { from: 'lea@customer.example', subject: 'Next', messageId: '<after-poison@customer.example>', text: 'stored' },
+    ]);
+    await until(() => handled.length === 1);
+    await until(async () => (await cursorOf(folder))?.lastUid === 2);
+    await channel.stop();
+    expect(refusals).toBe(3);
+    expect((await storedMessages()).map((m) => m.externalId)).toEqual(['<after-poison@customer.example>']);
+  });
+
+  it('a gateway killed in the middle of a batch stores, after its restart, the mails it had not stored, each once', { timeout: 180_000 }, async () => {
+    const folder = await newFolder();
+    const ids = Array.from({ length: 30 }, (_, i) => `<batch-${i + 1}@customer.example>`);
+    await deliverMails(
+      folder,
+      ids.map((messageId, i) => ({
+        from: `customer${i % 3}@customer.example`,
+        subject: `Batch ${i + 1}`,
+        messageId,
+        text: `mail ${i + 1}`,
+        // Some weight, so that the batch takes long enough to be killed in the middle.
+        attachments: [{ filename: `scan-${i + 1}.bin`, content: Buffer.alloc(200 * 1024, i) }],
+      })),
+    );
+    const env = {
+      MONGODB_URI: database.uri(),
+      EMAIL_ADDRESS: 'support@example.com',
+      EMAIL_IMAP_HOST: dovecot.host,
+      EMAIL_IMAP_PORT: String(dovecot.port),
+      EMAIL_IMAP_SECURE: 'false',
+      EMAIL_IMAP_USER: dovecot.user,
+      EMAIL_IMAP_PASSWORD: dovecot.password,
+      EMAIL_IMAP_MAILBOX: folder,
+      EMAIL_SMTP_HOST: smtp.host,
+      EMAIL_SMTP_PORT: String(smtp.port),
+    };
+    const storedIds = async () => (await MessageModel.find({ direction: 'in' }, { externalId: 1 }).lean()).map((m) => m.externalId!);
+
+    const first = new GatewayProcess({ env });
+    await first.start();
+    try {
+      await until(async () => (await storedIds()).length >= 3, 90_000);
+    } finally {
+      await first.kill9();
+    }
+    const storedAtCrash = await storedIds();
+    expect(storedAtCrash.length, 'the gateway was to die in the middle of the batch').toBeLessThan(ids.length);
+    // The stored position never claims a mail that is not stored.
+    const position = (await cursorOf(folder))?.lastUid ?? 0;
+    expect(storedAtCrash).toEqual(expect.arrayContaining(ids.slice(0, position)));
+
+    const restarted = new GatewayProcess({ env, dir: first.dir });
+    await restarted.start();
+    try {
+      await until(async () => (await storedIds()).length === ids.length, 90_000);
+      await until(async () => (await cursorOf(folder))?.lastUid === ids.length);
+    } finally {
+      expect(await restarted.stop(), await restarted.output()).toBe(0);
+    }
+    expect((await storedIds()).sort()).toEqual([...ids].sort());
+    // Each shown to the operators once.
+    expect(await OutboxItemModel.countDocuments({ route: 'console', action: 'relay' })).toBe(ids.length);
   });
 });
 

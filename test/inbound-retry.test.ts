@@ -22,7 +22,7 @@ const sink: ChannelSink = { inbound: async (message) => void (await inbox.receiv
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'inbound-retry-'));
   server = await startEmbeddedDatabase({ dataDir, dbName: 'retry' });
-  port = Number(new URL(server.uri).port);
+  port = server.port;
   // Fail fast while the server is away, so the retries are what waits, not the driver.
   await mongoose.connect(server.uri, { serverSelectionTimeoutMS: 300, heartbeatFrequencyMS: 500 });
   await createIndexes();

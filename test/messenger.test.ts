@@ -7,6 +7,7 @@ import { startFakeGraphApi } from './support/fake-graph-api.js';
 import { MessengerChannel, OUTSIDE_HUMAN_AGENT_WINDOW } from '../channels/messenger.js';
 import { loadConfig } from '../src/config.js';
 import { createInbox } from '../src/inbox.js';
+import { createMetrics } from '../src/metrics.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
@@ -17,8 +18,9 @@ import { RATING_CHOICES } from '../src/jobs/survey.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
 import { customerMessagesAsRelayed } from './support/messages.js';
+import { useStoppableDatabase } from './support/stoppable-database.js';
 
-useTestDatabase();
+const database = useTestDatabase();
 const HOUR = 3600_000;
 const inbox = createInbox({ reopenWindowMs: 24 * HOUR, logger: testLogger });
 const sink: ChannelSink = {
@@ -30,11 +32,13 @@ const sink: ChannelSink = {
 let graph: Awaited<ReturnType<typeof startFakeGraphApi>>;
 let channel: MessengerChannel;
 let worker: OutboxWorker;
-const app = Fastify();
+const metrics = createMetrics(async () => 0);
+// The gateway's server allows 25 MB (web chat uploads); the webhook route must hold its own, smaller limit.
+const app = Fastify({ bodyLimit: 25 * 1024 * 1024 });
 
 beforeAll(async () => {
   graph = await startFakeGraphApi();
-  channel = new MessengerChannel({ pageToken: graph.pageToken, appSecret: graph.appSecret, verifyToken: 'verify-me-please', graphApiBaseUrl: graph.graphApiBaseUrl, logger: testLogger });
+  channel = new MessengerChannel({ pageToken: graph.pageToken, appSecret: graph.appSecret, verifyToken: 'verify-me-please', graphApiBaseUrl: graph.graphApiBaseUrl, logger: testLogger, rejected: metrics.webhookRejected });
   await channel.registerRoutes(app);
   app.post('/another-route', async (request) => ({ parsed: request.body }));
   await channel.start(sink);
@@ -50,7 +54,14 @@ afterAll(async () => {
 beforeEach(() => {
   graph.reset();
   graph.state.profiles.set('9001', { first_name: 'Jane', last_name: 'Doe' });
+  metrics.webhookRejected.reset();
 });
+
+/** What /metrics shows as gateway_webhook_rejected_total for Messenger and this reason. */
+async function rejected(reason: string): Promise<number> {
+  const { values } = await metrics.webhookRejected.get();
+  return values.find((v) => v.labels.channel === 'messenger' && v.labels.reason === reason)?.value ?? 0;
+}
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
@@ -93,6 +104,7 @@ describe('Messenger webhook', () => {
 
     expect(await MessageModel.countDocuments()).toBe(0);
     expect(await CustomerModel.countDocuments()).toBe(0);
+    expect(await rejected('bad_signature')).toBe(3);
   });
 
   it('stores messages, attachments and button presses, with the name from the profile API asked once', async () => {
@@ -135,6 +147,82 @@ describe('Messenger webhook', () => {
   it('leaves the JSON parsing of other routes alone', async () => {
     const response = await app.inject({ method: 'POST', url: '/another-route', payload: { a: 1 } });
     expect(response.json()).toEqual({ parsed: { a: 1 } });
+  });
+});
+
+describe('Messenger webhook, payloads it cannot read', () => {
+  it('acknowledges a signed payload it cannot read, so Facebook stops resending it, and counts it', async () => {
+    const unreadable = [
+      'null',
+      '{"object":"page","entry":{"id":"1"}}',
+      '{"object":"page","entry":[',
+      JSON.stringify({ object: 'page', entry: [{ id: graph.pageId, time: Date.now(), messaging: [null] }] }),
+    ];
+    for (const body of unreadable) {
+      const response = await postWebhook(graph.signed(body));
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toBe('EVENT_RECEIVED');
+    }
+    expect(await MessageModel.countDocuments()).toBe(0);
+    expect(await rejected('unreadable')).toBe(4);
+  });
+
+  it('stores the readable events of a batch once and skips the one it cannot read', async () => {
+    const signed = graph.webhook([{ sender: { id: 9002 }, surprise: 'an event of a shape nobody documented' }, graph.customerMessage('9002', { text: 'my order is late' })]);
+    const response = await postWebhook(signed);
+    expect(response.statusCode).toBe(200);
+    expect(await MessageModel.find({ direction: 'in' }).lean()).toEqual([expect.objectContaining({ text: 'my order is late' })]);
+    expect(await rejected('unreadable')).toBe(1);
+  });
+
+  it('skips an event whose handling can never succeed and still stores the rest of the batch', async () => {
+    // A timestamp no date can hold: storing it fails the same way however often Facebook sends it.
+    const response = await postWebhook(graph.webhook([graph.customerMessage('9002', { text: 'from the far future' }, 1e20), graph.customerMessage('9002', { text: 'from today' })]));
+    expect(response.statusCode).toBe(200);
+    expect((await MessageModel.find({ direction: 'in' }).lean()).map((m) => m.text)).toEqual(['from today']);
+    expect(await rejected('handler_error')).toBe(1);
+  });
+
+  it('refuses a body over the webhook limit with 413 before looking at its signature', async () => {
+    const huge = graph.webhook([graph.customerMessage('9002', { text: 'x'.repeat(5 * 1024 * 1024) })]);
+    expect((await postWebhook(huge)).statusCode).toBe(413);
+    // A forged one gets the same answer: the signature (an HMAC over 5 MB) was never computed.
+    expect((await postWebhook({ body: huge.body, headers: { ...huge.headers, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` } })).statusCode).toBe(413);
+    expect(await MessageModel.countDocuments()).toBe(0);
+    expect([await rejected('too_large'), await rejected('bad_signature')]).toEqual([2, 0]);
+  });
+
+  it('asks the profile API once for a burst of 20 messages from a new customer while it fails, and stores all 20', async () => {
+    graph.state.profileDown = true;
+    graph.state.profileDelayMs = 100;
+    const burst = Array.from({ length: 20 }, (_, i) => graph.webhook([graph.customerMessage('9003', { text: `message ${i + 1}` })]));
+    const answers = await Promise.all(burst.map((signed) => postWebhook(signed)));
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
+    expect(graph.state.profileRequests).toEqual(['9003']);
+    expect(await MessageModel.countDocuments({ direction: 'in' })).toBe(20);
+    expect(await ConversationModel.countDocuments()).toBe(1);
+    // A later message within a few minutes doesn't ask again either.
+    await postWebhook(graph.webhook([graph.customerMessage('9003', { text: 'still there?' })]));
+    expect(graph.state.profileRequests).toEqual(['9003']);
+  });
+});
+
+describe('Messenger webhook while the database is down', () => {
+  const outage = useStoppableDatabase('outage', { returnTo: database });
+
+  it('answers 500 so Facebook sends the batch again, and stores it once when it does', async () => {
+    const signed = graph.webhook([graph.customerMessage('9004', { text: 'sent during the outage' })]);
+    await outage.stop();
+    try {
+      const during = await postWebhook(signed);
+      expect(during.statusCode).toBe(500);
+    } finally {
+      await outage.start();
+    }
+    await until(async () => (await postWebhook(signed)).statusCode === 200);
+    await postWebhook(signed);
+    expect(await MessageModel.countDocuments({ direction: 'in', text: 'sent during the outage' })).toBe(1);
+    expect(await rejected('handler_error')).toBe(0);
   });
 });
 

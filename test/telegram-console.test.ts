@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
-import { ConversationModel, MessageModel, OperatorModel } from '../src/db/models/index.js';
+import { ConversationModel, MessageModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
 import { withInlineBytes } from '../src/attachments.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
@@ -174,5 +174,54 @@ describe('Telegram console in forum mode', () => {
     const inline = await withInlineBytes({ kind: 'document', ref: 'tg:doc-42' });
     expect(Buffer.from(inline.dataBase64!, 'base64').toString()).toBe('%PDF-1.4 invoice');
     expect(inline).toMatchObject({ fileName: 'invoice.pdf', size: 16 });
+  });
+
+  it('opens a new topic when someone deleted the chat\'s topic, replays the recent messages there and tells General', async () => {
+    const { conversation, topicId } = await customerOpensChat('First question');
+    h.telegram.customerWrites(alice, { text: 'Second question' });
+    await eventually(() => h.telegram.groupMessages(topicId).length === 2);
+    h.telegram.state.topics.delete(topicId);
+
+    h.telegram.customerWrites(alice, { text: 'Are you there?' });
+    const reopened = await eventually(async () => {
+      const c = await ConversationModel.findById(conversation._id);
+      return c?.console?.topicId && c.console.topicId !== topicId && !c.console.topicLost ? c : undefined;
+    });
+    const newTopic = reopened.console!.topicId!;
+    await eventually(() => h.telegram.groupMessages(newTopic).some((m) => m.text?.includes('Are you there?')));
+    const [replay, relay] = h.telegram.groupMessages(newTopic);
+    expect(replay?.text).toContain('previous topic was deleted');
+    expect(replay?.text).toContain('First question');
+    expect(replay?.text).toContain('Second question');
+    expect(relay?.text).toContain('👤 <b>Alice Smith</b>');
+    expect(relay?.text).toContain('Are you there?');
+    const notice = await eventually(() => h.telegram.groupMessages().find((m) => m.message_thread_id === undefined && m.text?.includes('topic of chat #1 was deleted')));
+    expect(notice).toBeDefined();
+  });
+
+  it("sends an operator's answer once when Telegram delivers the same update twice (as after a crash)", async () => {
+    const { topicId } = await customerOpensChat();
+    const answer = h.telegram.operatorWrites(bob, { text: 'On its way!' }, { threadId: topicId });
+    await eventually(() => h.telegram.privateMessages(alice.id).some((m) => m.text === 'On its way!'));
+    h.telegram.pushUpdate({ message: answer });
+    h.telegram.operatorWrites(bob, { text: 'Anything else?' }, { threadId: topicId });
+    await eventually(() => h.telegram.privateMessages(alice.id).some((m) => m.text === 'Anything else?'));
+    expect(h.telegram.privateMessages(alice.id).filter((m) => m.text === 'On its way!')).toHaveLength(1);
+    expect(await MessageModel.countDocuments({ direction: 'out', text: 'On its way!' })).toBe(1);
+  });
+
+  it('marks a relay that a crashed gateway may already have shown as possibly repeated', async () => {
+    const { conversation, topicId } = await customerOpensChat();
+    h.telegram.customerWrites(alice, { text: 'Sent just before the crash' });
+    const message = await eventually(() => MessageModel.findOne({ text: 'Sent just before the crash' }));
+    await eventually(() => h.telegram.groupMessages(topicId).length === 2);
+    // What a crash between the send and its recording leaves behind: the relay queued again, the send in doubt.
+    await MessageModel.updateOne({ _id: message._id }, { $set: { consoleMessageIds: [] } });
+    await OutboxItemModel.create({ route: 'console', action: 'relay', stream: `console:conv:${conversation._id}`, seq: Date.now() * 1000, conversation: conversation._id, message: message._id, nextAttemptAt: new Date(), createdAt: new Date(), mayRepeat: true });
+    h.gateway.worker.wake();
+    await eventually(() => h.telegram.groupMessages(topicId).length === 3);
+    const repeated = h.telegram.groupMessages(topicId)[2]!;
+    expect(repeated.text).toContain('↻');
+    expect(repeated.text).toContain('Sent just before the crash');
   });
 });

@@ -36,4 +36,17 @@ describe('Telegram webhook', () => {
     expect(conversation.channel).toBe('telegram');
     expect((await MessageModel.findOne({ direction: 'in' }))?.text).toBe('hello by webhook');
   });
+
+  it('has stored the message by the time it answers 200, so Telegram never drops an unstored update', async () => {
+    const response = await h.gateway.http.inject({ method: 'POST', url: '/telegram/webhook', payload: update(4, 'stored before the answer'), headers: { 'x-telegram-bot-api-secret-token': SECRET } });
+    expect(response.statusCode).toBe(200);
+    expect(await MessageModel.countDocuments({ text: 'stored before the answer' })).toBe(1);
+  });
+
+  it('refuses a body over 1 MB with 413 and stores nothing', async () => {
+    const huge = update(5, 'x'.repeat(1_100_000));
+    const response = await h.gateway.http.inject({ method: 'POST', url: '/telegram/webhook', payload: huge, headers: { 'x-telegram-bot-api-secret-token': SECRET } });
+    expect(response.statusCode).toBe(413);
+    expect(await MessageModel.countDocuments({ text: huge.message.text })).toBe(0);
+  });
 });

@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from './support/database.js';
 import { createOperator, inbound } from './support/factories.js';
@@ -7,6 +7,7 @@ import { startFakeVkApi } from './support/fake-vk-api.js';
 import { VkChannel } from '../channels/vk.js';
 import { loadConfig } from '../src/config.js';
 import { createInbox } from '../src/inbox.js';
+import { createMetrics } from '../src/metrics.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
@@ -16,12 +17,14 @@ import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink, ChannelState } from '../src/domain.js';
+import { useStoppableDatabase } from './support/stoppable-database.js';
 
-useTestDatabase();
+const database = useTestDatabase();
 let fake: Awaited<ReturnType<typeof startFakeVkApi>>;
 let channel: VkChannel;
 let worker: OutboxWorker;
 const states: ChannelState[] = [];
+const metrics = createMetrics(async () => 0);
 const inbox = createInbox({ reopenWindowMs: 24 * 3600_000, logger: testLogger });
 const sink: ChannelSink = {
   inbound: async (message) => {
@@ -35,7 +38,7 @@ beforeAll(async () => {
   fake = await startFakeVkApi();
   fake.state.users.set(1001, { first_name: 'Ivan', last_name: 'Petrov' });
   fake.state.users.set(1002, { first_name: 'Olga', last_name: 'Sidorova' });
-  channel = new VkChannel({ token: fake.token, groupId: fake.groupId, apiBaseUrl: fake.apiBaseUrl, logger: testLogger, pollWaitSeconds: 1, reconnect: { baseMs: 50, capMs: 200 } });
+  channel = new VkChannel({ token: fake.token, groupId: fake.groupId, apiBaseUrl: fake.apiBaseUrl, logger: testLogger, pollWaitSeconds: 1, reconnect: { baseMs: 50, capMs: 200 }, rejected: metrics.webhookRejected });
   await channel.start(sink);
   worker = new OutboxWorker({ workerId: 'vk-test', deliverers: new Map([['vk', channelDeliverer(channel)]]), logger: testLogger, leaseMs: 10_000, pollIntervalMs: 50, maxAttempts: 5, sendTimeoutMs: 10_000, backoffBaseMs: 50, events: deliveryEvents() });
   worker.start();
@@ -45,7 +48,26 @@ afterAll(async () => {
   await channel.stop();
   await fake.close();
 });
-beforeEach(() => fake.reset());
+beforeEach(() => {
+  fake.reset();
+  metrics.webhookRejected.reset();
+});
+
+/** What /metrics shows as gateway_webhook_rejected_total for VK and this reason. */
+async function rejected(reason: string): Promise<number> {
+  const { values } = await metrics.webhookRejected.get();
+  return values.find((v) => v.labels.channel === 'vk' && v.labels.reason === reason)?.value ?? 0;
+}
+
+const CALLBACK_SECRET = 'callback-secret-42';
+
+/** A VK channel on the Callback API, its route on `app` (a server allowing 25 MB, as the gateway's does). */
+async function startCallbackChannel(app: FastifyInstance): Promise<VkChannel> {
+  const callbackChannel = new VkChannel({ token: fake.token, groupId: fake.groupId, apiBaseUrl: fake.apiBaseUrl, logger: testLogger, callback: { confirmationCode: 'a1b2c3d4', secret: CALLBACK_SECRET }, rejected: metrics.webhookRejected });
+  await callbackChannel.registerRoutes(app);
+  await callbackChannel.start(sink);
+  return callbackChannel;
+}
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
@@ -129,6 +151,19 @@ describe('VK channel, Bots Long Poll', () => {
     expect(await MessageModel.countDocuments()).toBe(0);
   });
 
+  it('skips the events it cannot read, counts them, and stores the rest of the batch', async () => {
+    await deliver({ nonsense: true }, { type: 'message_new', group_id: fake.groupId, object: { message: { text: 'no id, no author' } } }, fake.messageNew(1001, { text: 'the readable one' }));
+    expect(await MessageModel.find({ direction: 'in' }).lean()).toEqual([expect.objectContaining({ text: 'the readable one' })]);
+    expect(await rejected('unreadable')).toBe(2);
+  });
+
+  it('asks users.get once for a burst from a new customer while it fails, and stores every message', async () => {
+    fake.failNext('users.get', 10, 10, 10, 10);
+    await deliver(fake.messageNew(1003, { text: 'one' }), fake.messageNew(1003, { text: 'two' }), fake.messageNew(1003, { text: 'three' }));
+    expect(fake.state.calls.filter((c) => c.method === 'users.get')).toHaveLength(1);
+    expect(await MessageModel.countDocuments({ direction: 'in' })).toBe(3);
+  });
+
   it('reports down once while the long poll fails, reconnects with backoff and then delivers what arrived meanwhile', async () => {
     await until(() => channel.state() === 'up');
     const before = states.length;
@@ -141,6 +176,19 @@ describe('VK channel, Bots Long Poll', () => {
     await until(() => channel.state() === 'up');
     await until(async () => (await MessageModel.countDocuments({ text: 'written during the outage' })) === 1);
     expect(states.slice(before)).toEqual(['down', 'up']);
+  });
+});
+
+describe('VK channel, restarted', () => {
+  it('goes on from its stored long-poll position: messages that arrived while the gateway was stopped are stored', async () => {
+    await deliver(fake.messageNew(1001, { text: 'before the restart' }));
+    await until(async () => (await MessageModel.countDocuments({ text: 'before the restart' })) === 1);
+    await channel.stop();
+    fake.pushEvent(fake.messageNew(1001, { text: 'while the gateway was stopped' }));
+    channel = new VkChannel({ token: fake.token, groupId: fake.groupId, apiBaseUrl: fake.apiBaseUrl, logger: testLogger, pollWaitSeconds: 1, reconnect: { baseMs: 50, capMs: 200 }, rejected: metrics.webhookRejected });
+    await channel.start(sink);
+    await until(async () => (await MessageModel.countDocuments({ text: 'while the gateway was stopped' })) === 1);
+    expect(await MessageModel.countDocuments({ text: 'before the restart' })).toBe(1);
   });
 });
 
@@ -224,11 +272,9 @@ describe('VK channel, long replies', () => {
 
 describe('VK channel, Callback API', () => {
   let callbackChannel: VkChannel;
-  const app = Fastify();
+  const app = Fastify({ bodyLimit: 25 * 1024 * 1024 });
   beforeAll(async () => {
-    callbackChannel = new VkChannel({ token: fake.token, groupId: fake.groupId, apiBaseUrl: fake.apiBaseUrl, logger: testLogger, callback: { confirmationCode: 'a1b2c3d4', secret: 'callback-secret-42' } });
-    callbackChannel.registerRoutes(app);
-    await callbackChannel.start(sink);
+    callbackChannel = await startCallbackChannel(app);
   });
   afterAll(async () => {
     await callbackChannel.stop();
@@ -255,6 +301,73 @@ describe('VK channel, Callback API', () => {
     expect([wrong.statusCode, missing.statusCode]).toEqual([403, 403]);
     expect(await MessageModel.countDocuments()).toBe(0);
     expect(await CustomerModel.countDocuments()).toBe(0);
+    expect(await rejected('bad_signature')).toBe(2);
+  });
+
+  it('answers ok to bodies it cannot read (VK resends anything else), stores nothing and counts them', async () => {
+    const post = (payload: string) => app.inject({ method: 'POST', url: '/webhooks/vk', payload, headers: { 'content-type': 'application/json' } });
+    const bodies = ['{"type": "message_new", "obj', 'null', JSON.stringify({ type: 5 }), JSON.stringify({ type: 'message_new', group_id: fake.groupId, object: { message: { text: 'no id, no author' } }, secret: CALLBACK_SECRET })];
+    for (const body of bodies) {
+      const response = await post(body);
+      expect([response.statusCode, response.body]).toEqual([200, 'ok']);
+    }
+    expect(await MessageModel.countDocuments()).toBe(0);
+    expect(await rejected('unreadable')).toBe(4);
+  });
+
+  it('refuses a body over its limit with 413 and stores nothing', async () => {
+    const response = await app.inject({ method: 'POST', url: '/webhooks/vk', payload: { ...fake.messageNew(1001, { text: 'x'.repeat(2 * 1024 * 1024) }), secret: CALLBACK_SECRET } });
+    expect(response.statusCode).toBe(413);
+    expect(await MessageModel.countDocuments()).toBe(0);
+    expect(await rejected('too_large')).toBe(1);
+  });
+});
+
+describe('VK channel while the database is down', () => {
+  const outage = useStoppableDatabase('outage', { returnTo: database });
+  let callbackChannel: VkChannel;
+  const app = Fastify({ bodyLimit: 25 * 1024 * 1024 });
+  beforeAll(async () => {
+    callbackChannel = await startCallbackChannel(app);
+  });
+  afterAll(async () => {
+    await callbackChannel.stop();
+    await app.close();
+  });
+
+  it('long poll: keeps its position on the events it could not store, and stores them once the database is back', async () => {
+    await until(() => channel.state() === 'up');
+    const first = fake.state.events.length + 1;
+    await outage.stop();
+    try {
+      fake.pushEvent(fake.messageNew(1001, { text: 'written while the database was down' }));
+      fake.pushEvent(fake.messageNew(1001, { text: 'and one more' }));
+      // The channel got the events...
+      await until(() => fake.state.batches.some((batch) => batch.ts === first));
+      // ...and, unable to store them, asks for nothing after them (ts stays) while VK itself is fine.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(fake.state.polledTs).toBe(first);
+      expect(channel.state()).toBe('up');
+    } finally {
+      await outage.start();
+    }
+    await until(() => fake.state.polledTs === first + 2, 30_000);
+    expect((await MessageModel.find({ direction: 'in' }).sort({ sentAt: 1, createdAt: 1 }).lean()).map((m) => m.text)).toEqual(['written while the database was down', 'and one more']);
+  });
+
+  it('Callback API: answers 500 to an event it could not store, so VK sends it again, and stores it once when it does', async () => {
+    const post = () => app.inject({ method: 'POST', url: '/webhooks/vk', payload: { ...event, secret: CALLBACK_SECRET } });
+    const event = fake.messageNew(1001, { text: 'posted while the database was down' });
+    await outage.stop();
+    try {
+      const during = await post();
+      expect([during.statusCode, during.body]).toEqual([500, 'retry']);
+    } finally {
+      await outage.start();
+    }
+    await until(async () => (await post()).body === 'ok', 30_000);
+    await post();
+    expect(await MessageModel.countDocuments({ direction: 'in', text: 'posted while the database was down' })).toBe(1);
   });
 });
 

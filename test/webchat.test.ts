@@ -5,10 +5,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Resvg } from '@resvg/resvg-js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from './support/database.js';
+import { useStoppableDatabase } from './support/stoppable-database.js';
 import { createOperator } from './support/factories.js';
 import { testLogger } from './support/logger.js';
-import { SESSION_EXPIRED_CLOSE, WebchatChannel, type WebchatOptions } from '../channels/webchat.js';
+import { SESSION_EXPIRED_CLOSE, TRY_AGAIN_LATER_CLOSE, WebchatChannel, type WebchatOptions } from '../channels/webchat.js';
 import { signVisitorToken } from '../channels/webchat-token.js';
 import { createInbox } from '../src/inbox.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
@@ -20,7 +20,8 @@ import { deliveryEvents } from '../src/outbox/delivery-events.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { ChannelSink } from '../src/domain.js';
 
-useTestDatabase();
+// Some tests take the database down and up again: this file runs a database server of its own.
+const database = useStoppableDatabase('webchat');
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 const ALLOWED = 'https://shop.example.com';
@@ -293,6 +294,31 @@ describe('web chat conversations', () => {
   });
 });
 
+describe('web chat during a database outage', () => {
+  it('a message the database cannot take gets a retryable error instead of an ack; sent again afterwards it is acked and stored once', async () => {
+    const { body } = await session(strict);
+    const socket = await visitorSocket(strict, body.token);
+    await socket.next('history');
+    await database.stop();
+    try {
+      socket.say('outage-0001', 'sent during the outage');
+      expect(await socket.next('error')).toMatchObject({ code: 'unavailable', clientId: 'outage-0001', retryAfterMs: expect.any(Number) });
+      // A widget that connects now cannot get its history: it is told to come back later, not left waiting.
+      const late = await visitorSocket(strict, body.token);
+      await until(() => late.closeCode() === TRY_AGAIN_LATER_CLOSE);
+      expect(late.frames.map((f) => f.type)).toEqual(['error']);
+    } finally {
+      await database.start();
+    }
+    expect(socket.frames.filter((f) => f.type === 'ack')).toEqual([]);
+    const errors = socket.frames.length;
+    socket.say('outage-0001', 'sent during the outage');
+    await socket.next('ack', errors);
+    expect(await MessageModel.find({ channel: 'webchat' }).lean()).toEqual([expect.objectContaining({ text: 'sent during the outage', externalId: `${body.visitorId}:outage-0001` })]);
+    socket.ws.terminate();
+  });
+});
+
 describe('web chat in a real browser', () => {
   async function openWidget(page: Page) {
     await page.goto(pageUrl);
@@ -372,6 +398,54 @@ describe('web chat in a real browser', () => {
     expect(await page.locator('.msg.operator').count()).toBe(1);
     expect(await page.locator('.msg.system').filter({ hasText: 'How would you rate' }).count()).toBe(1);
     expect(await page.locator('.msg.visitor').count()).toBe(4);
+    await context.close();
+  });
+
+  it('a message written during a database outage stays queued in the widget, is acked only once stored, and appears once', { timeout: 120_000 }, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // What went over the widget's WebSockets, with the time each frame was seen.
+    const sent: Array<{ at: number; frame: Frame }> = [];
+    const received: Array<{ at: number; frame: Frame }> = [];
+    page.on('websocket', (ws) => {
+      ws.on('framesent', ({ payload }) => sent.push({ at: Date.now(), frame: JSON.parse(String(payload)) as Frame }));
+      ws.on('framereceived', ({ payload }) => received.push({ at: Date.now(), frame: JSON.parse(String(payload)) as Frame }));
+    });
+    await openWidget(page);
+    await page.locator('.form button').click();
+    await page.locator('textarea').fill('before the outage');
+    await page.locator('textarea').press('Enter');
+    await page.locator('.msg.visitor:not(.pending)').filter({ hasText: 'before the outage' }).waitFor();
+
+    await database.stop();
+    let restartedAt = 0;
+    try {
+      await page.locator('textarea').fill('written during the outage');
+      await page.locator('textarea').press('Enter');
+      const clientId = (await until(() => sent.find((s) => s.frame.type === 'message' && s.frame.text === 'written during the outage')))!.frame.clientId;
+      await until(() => received.some((r) => r.frame.type === 'error' && r.frame.code === 'unavailable' && r.frame.clientId === clientId));
+      // Meanwhile the connection drops too: the widget reconnects, is told to come back later, and keeps the message.
+      for (const client of live.websocketServer.clients) client.terminate();
+      await until(() => received.some((r) => r.frame.type === 'error' && r.frame.code === 'unavailable' && !r.frame.clientId), 30_000);
+      await page.locator('.msg.visitor.pending').filter({ hasText: 'written during the outage' }).waitFor();
+      expect(received.filter((r) => r.frame.type === 'ack' && r.frame.clientId === clientId)).toEqual([]);
+    } finally {
+      await database.start();
+      restartedAt = Date.now();
+    }
+    await page.locator('.msg.visitor:not(.pending)').filter({ hasText: 'written during the outage' }).waitFor({ timeout: 60_000 });
+    expect(await MessageModel.countDocuments({ channel: 'webchat', text: 'written during the outage' })).toBe(1);
+    const clientId = sent.find((s) => s.frame.text === 'written during the outage')!.frame.clientId;
+    const acks = received.filter((r) => r.frame.type === 'ack' && r.frame.clientId === clientId);
+    expect(acks.length).toBeGreaterThan(0);
+    expect(acks.every((a) => a.at > restartedAt)).toBe(true);
+    // It was sent more than once (retries, the resend after reconnecting) and is shown once.
+    expect(sent.filter((s) => s.frame.clientId === clientId).length).toBeGreaterThan(1);
+    expect(await page.locator('.msg.visitor').allTextContents()).toEqual(['before the outage', 'written during the outage']);
+    await page.reload();
+    await page.locator('.launcher').click();
+    await page.locator('.msg.visitor').nth(1).waitFor();
+    expect(await page.locator('.msg.visitor').allTextContents()).toEqual(['before the outage', 'written during the outage']);
     await context.close();
   });
 

@@ -11,6 +11,7 @@ import { waTemplate } from '../commands/wa-template.js';
 import type { CommandContext } from '../commands/command.js';
 import { loadConfig } from '../src/config.js';
 import { createInbox } from '../src/inbox.js';
+import { createMetrics } from '../src/metrics.js';
 import { withInlineBytes } from '../src/attachments.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
@@ -34,11 +35,13 @@ const sink: ChannelSink = {
 let graph: Awaited<ReturnType<typeof startFakeWhatsAppGraph>>;
 let channel: WhatsAppCloudChannel;
 let worker: OutboxWorker;
-const app = Fastify();
+const metrics = createMetrics(async () => 0);
+// The gateway's server allows 25 MB (web chat uploads); the webhook route must hold its own, smaller limit.
+const app = Fastify({ bodyLimit: 25 * 1024 * 1024 });
 
 beforeAll(async () => {
   graph = await startFakeWhatsAppGraph();
-  channel = new WhatsAppCloudChannel({ token: graph.token, phoneNumberId: graph.phoneNumberId, appSecret: graph.appSecret, verifyToken: 'wa-verify-me', graphApiBaseUrl: graph.graphApiBaseUrl, logger: testLogger });
+  channel = new WhatsAppCloudChannel({ token: graph.token, phoneNumberId: graph.phoneNumberId, appSecret: graph.appSecret, verifyToken: 'wa-verify-me', graphApiBaseUrl: graph.graphApiBaseUrl, logger: testLogger, rejected: metrics.webhookRejected });
   await channel.registerRoutes(app);
   app.post('/another-route', async (request) => ({ parsed: request.body }));
   await channel.start(sink);
@@ -51,7 +54,16 @@ afterAll(async () => {
   await app.close();
   await graph.close();
 });
-beforeEach(() => graph.reset());
+beforeEach(() => {
+  graph.reset();
+  metrics.webhookRejected.reset();
+});
+
+/** What /metrics shows as gateway_webhook_rejected_total for WhatsApp and this reason. */
+async function rejected(reason: string): Promise<number> {
+  const { values } = await metrics.webhookRejected.get();
+  return values.find((v) => v.labels.channel === 'whatsapp' && v.labels.reason === reason)?.value ?? 0;
+}
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
@@ -114,6 +126,7 @@ describe('WhatsApp Cloud API webhook', () => {
 
     expect(await MessageModel.countDocuments()).toBe(0);
     expect(await CustomerModel.countDocuments()).toBe(0);
+    expect(await rejected('bad_signature')).toBe(3);
   });
 
   it('stores every kind of customer message, with the name and phone WhatsApp gives', async () => {
@@ -170,6 +183,37 @@ describe('WhatsApp Cloud API webhook', () => {
   it('leaves the JSON parsing of other routes alone', async () => {
     const response = await app.inject({ method: 'POST', url: '/another-route', payload: { a: 1 } });
     expect(response.json()).toEqual({ parsed: { a: 1 } });
+  });
+});
+
+describe('WhatsApp Cloud API webhook, payloads it cannot read', () => {
+  const envelope = (entry: unknown) => JSON.stringify({ object: 'whatsapp_business_account', entry });
+  const change = (value: unknown) => envelope([{ id: 'WABA-1', changes: [{ field: 'messages', value }] }]);
+
+  it('acknowledges a signed payload it cannot read, so Meta stops resending it, and counts it', async () => {
+    const unreadable = ['null', envelope({ id: 'WABA-1' }), '{"object":', envelope([{ id: 'WABA-1', changes: [null] }]), change({ metadata: { phone_number_id: graph.phoneNumberId }, messages: [null] })];
+    for (const body of unreadable) {
+      const response = await postWebhook(graph.signed(body));
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toBe('OK');
+    }
+    expect(await MessageModel.countDocuments()).toBe(0);
+    expect(await rejected('unreadable')).toBe(5);
+  });
+
+  it('stores the readable messages of a batch once and skips the one it cannot read', async () => {
+    const response = await postWebhook(graph.webhook({ contacts: [graph.contact(CUSTOMER, 'Greta Kunde')], messages: [{ from: CUSTOMER, surprise: 'no id, no type' }, graph.customerMessage(CUSTOMER, { text: { body: 'the readable one' } })] }));
+    expect(response.statusCode).toBe(200);
+    expect(await MessageModel.find({ direction: 'in' }).lean()).toEqual([expect.objectContaining({ text: 'the readable one' })]);
+    expect(await rejected('unreadable')).toBe(1);
+  });
+
+  it('refuses a body over the webhook limit with 413 before looking at its signature', async () => {
+    const huge = graph.webhook({ messages: [graph.customerMessage(CUSTOMER, { text: { body: 'x'.repeat(5 * 1024 * 1024) } })] });
+    expect((await postWebhook(huge)).statusCode).toBe(413);
+    expect((await postWebhook({ body: huge.body, headers: { ...huge.headers, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` } })).statusCode).toBe(413);
+    expect(await MessageModel.countDocuments()).toBe(0);
+    expect([await rejected('too_large'), await rejected('bad_signature')]).toEqual([2, 0]);
   });
 });
 

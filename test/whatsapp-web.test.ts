@@ -3,11 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from './support/database.js';
+import { useStoppableDatabase } from './support/stoppable-database.js';
 import { createOperator } from './support/factories.js';
 import { testLogger } from './support/logger.js';
-import { FakeWhatsAppClient, fakeMessage } from './support/fake-whatsapp-client.js';
+import { FakeWhatsAppAccount, FakeWhatsAppClient, fakeMessage } from './support/fake-whatsapp-client.js';
 import { WhatsAppWebChannel } from '../channels/whatsapp-web.js';
+import type { CatchUpLimits } from '../channels/whatsapp-catch-up.js';
+import { loadConfig } from '../src/config.js';
 import { MongoSessionStore } from '../channels/whatsapp-session-store.js';
 import { createInbox } from '../src/inbox.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
@@ -19,7 +21,8 @@ import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel, WhatsA
 import type { Attachment, ChannelSink } from '../src/domain.js';
 import { customerMessagesAsRelayed } from './support/messages.js';
 
-useTestDatabase();
+// Some tests take the database down and up again: this file runs a database server of its own.
+const database = useStoppableDatabase('whatsapp');
 const CHAT = '491701234567@c.us';
 const inbox = createInbox({ reopenWindowMs: 24 * 3600_000, logger: testLogger });
 const sink: ChannelSink = {
@@ -30,6 +33,11 @@ const sink: ChannelSink = {
 };
 
 let clients: FakeWhatsAppClient[] = [];
+/** Which start of the adapter (1, 2, ...) had each customer message stored, by text. */
+let starts = 0;
+const storedBy: Array<{ start: number; text: string }> = [];
+/** The business phone's account: every client the adapter makes is linked to it, so a restart sees the same chats. */
+let account = new FakeWhatsAppAccount();
 /** Scripts the next clients the adapter makes (e.g. a browser that fails to start); the rest are healthy. */
 let prepareClient: (client: FakeWhatsAppClient, index: number) => void = () => undefined;
 let channel: WhatsAppWebChannel;
@@ -54,6 +62,7 @@ afterAll(() => worker.stop());
 afterEach(async () => {
   await channel?.stop();
   clients = [];
+  account = new FakeWhatsAppAccount();
   prepareClient = () => undefined;
 });
 
@@ -66,26 +75,35 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10
 }
 
 /** Starts the adapter with fake Clients; resolves with the first one once it was initialized. */
-async function startChannel(): Promise<FakeWhatsAppClient> {
+async function startChannel(options: { catchUp?: CatchUpLimits } = {}): Promise<FakeWhatsAppClient> {
+  const started = clients.length;
   channel = new WhatsAppWebChannel({
     chromiumPath: '/usr/bin/chromium',
     dataDir: path.join(tmpdir(), 'wweb-test'),
     logger: testLogger,
     reconnect: { baseMs: 40, capMs: 200 },
+    catchUp: options.catchUp,
     createClient: () => {
-      const client = new FakeWhatsAppClient();
+      const client = new FakeWhatsAppClient(account);
       prepareClient(client, clients.length);
       clients.push(client);
       return client;
     },
   });
-  await channel.start(sink);
-  await until(() => clients.length > 0);
-  return clients[0]!;
+  const start = ++starts;
+  await channel.start({
+    ...sink,
+    inbound: async (message) => {
+      await sink.inbound(message);
+      storedBy.push({ start, text: message.text });
+    },
+  });
+  await until(() => clients.length > started);
+  return clients[started]!;
 }
 
-async function connectedClient(): Promise<FakeWhatsAppClient> {
-  const client = await startChannel();
+async function connectedClient(options: { catchUp?: CatchUpLimits } = {}): Promise<FakeWhatsAppClient> {
+  const client = await startChannel(options);
   await until(() => client.initialized);
   client.emit('ready');
   expect(channel.state()).toBe('up');
@@ -118,7 +136,8 @@ describe('WhatsApp Web messages', () => {
     client.receive(fakeMessage({ type: 'location', location: { latitude: '52.52', longitude: '13.405', description: 'Office' } }));
     client.receive(fakeMessage({ type: 'vcard', vCards: ['BEGIN:VCARD\nVERSION:3.0\nFN:Max Mustermann\nTEL;type=CELL;waid=49301234567:+49 30 1234567\nEND:VCARD'] }));
     client.receive(fakeMessage({ type: 'buttons_response', body: 'Talk to a human', selectedButtonId: 'human' }));
-    await until(async () => (await OutboxItemModel.countDocuments({ action: 'relay' })) === 7);
+    // Relays are queued just before their messages are inserted: wait for both.
+    await until(async () => (await customerMessagesAsRelayed()).length === 7);
 
     const messages = await customerMessagesAsRelayed();
     expect(messages.map((m) => m.text)).toEqual(['Hello, order 77 is missing', 'this one', '', 'invoice.pdf', 'Office', '', 'Talk to a human']);
@@ -243,6 +262,91 @@ describe('WhatsApp Web connection', () => {
     clients[1]!.emit('ready');
     await until(async () => (await MessageModel.findById(reply._id).lean())?.delivery?.status === 'sent');
     expect(clients[1]!.sends).toEqual([expect.objectContaining({ content: 'Are you there?' })]);
+  });
+});
+
+describe('WhatsApp Web catching up after being away', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const customerTexts = async () => (await MessageModel.find({ direction: 'in' }).sort({ createdAt: 1 }).lean()).map((m) => m.text);
+
+  it('messages customers sent while the gateway was down are stored when it connects again, each once; old history, groups and our own messages are not', async () => {
+    // The phone's history from before the gateway was ever linked.
+    account.add(fakeMessage({ body: 'a question from last year', from: '491709999999@c.us', id: { _serialized: 'false_491709999999@c.us_OLD1' }, timestamp: now() - 400 * 24 * 3600 }));
+    const first = await connectedClient();
+    first.receive(fakeMessage({ body: 'before the restart' }));
+    await until(async () => (await MessageModel.countDocuments({ text: 'before the restart' })) === 1);
+    await channel.stop();
+
+    // While the gateway is down, the phone keeps receiving (and someone answers from the phone).
+    account.add(fakeMessage({ body: 'are you there?' }));
+    account.add(fakeMessage({ body: 'answered on the phone', fromMe: true, from: 'business@c.us' }), CHAT);
+    account.add(fakeMessage({ body: 'hello?' }));
+    account.add(fakeMessage({ body: 'another customer', from: '491705555555@c.us', id: { _serialized: 'false_491705555555@c.us_NEW1' }, contact: { pushname: 'Ole', number: '491705555555' } }));
+    account.add(fakeMessage({ body: 'group chatter', from: '120363041234567890@g.us', id: { _serialized: 'false_120363041234567890@g.us_G1' } }));
+    account.add(fakeMessage({ type: 'e2e_notification', body: '', isNotification: true }));
+
+    await connectedClient();
+    await until(async () => (await MessageModel.countDocuments({ direction: 'in' })) === 4);
+    // Connecting again finds nothing new.
+    clients.at(-1)!.emit('disconnected', 'NAVIGATION');
+    await until(() => clients.length === 3 && clients[2]!.initialized);
+    clients[2]!.emit('ready');
+    await new Promise((r) => setTimeout(r, 300));
+
+    expect(await customerTexts()).toEqual(['before the restart', 'are you there?', 'hello?', 'another customer']);
+    expect(await ConversationModel.countDocuments()).toBe(2);
+    expect(await OutboxItemModel.countDocuments({ route: 'console', action: 'relay' })).toBe(4);
+    expect(await CustomerModel.findOne({ externalChatId: '491705555555@c.us' }).lean()).toMatchObject({ name: 'Ole', phone: '+491705555555' });
+  });
+
+  it('a message held in memory while the database was down, and lost when the gateway stopped, is stored at the next start', async () => {
+    const first = await connectedClient();
+    first.receive(fakeMessage({ body: 'stored before the outage' }));
+    await until(async () => (await MessageModel.countDocuments({ direction: 'in' })) === 1);
+    await database.stop();
+    try {
+      first.receive(fakeMessage({ body: 'arrived during the outage' }));
+      await new Promise((r) => setTimeout(r, 1500));
+      // The gateway goes down while it still holds the message: whatever it held is gone with it (an attempt
+      // already on its way fails too, within the driver's 1 s server selection timeout).
+      await channel.stop();
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      await database.start();
+    }
+    expect(await MessageModel.countDocuments({ text: 'arrived during the outage' })).toBe(0);
+
+    await connectedClient();
+    await until(async () => (await MessageModel.countDocuments({ text: 'arrived during the outage' })) === 1, 20_000);
+    expect(await customerTexts()).toEqual(['stored before the outage', 'arrived during the outage']);
+    // By the new start's catch-up: the stopped one gave up what it held.
+    expect(storedBy.filter((s) => s.text === 'arrived during the outage')).toEqual([{ start: starts, text: 'arrived during the outage' }]);
+  });
+
+  it('reads back only the most recently active chats, and the latest messages of each (WHATSAPP_CATCH_UP_*)', async () => {
+    const limits = { chats: 2, messagesPerChat: 2 };
+    await connectedClient({ catchUp: limits });
+    clients[0]!.receive(fakeMessage({ body: 'first contact' }));
+    await until(async () => (await MessageModel.countDocuments({ direction: 'in' })) === 1);
+    await channel.stop();
+
+    const from = (number: string, body: string, secondsFromNow: number) =>
+      account.add(fakeMessage({ body, from: `${number}@c.us`, id: { _serialized: `false_${number}@c.us_${body.replace(/\W/g, '')}` }, timestamp: now() + secondsFromNow }));
+    from('491701111111', 'least recent chat', 10);
+    from('491702222222', 'middle chat', 20);
+    from('491703333333', 'newest chat 1', 28);
+    from('491703333333', 'newest chat 2', 29);
+    from('491703333333', 'newest chat 3', 30);
+
+    await connectedClient({ catchUp: limits });
+    await until(async () => (await MessageModel.countDocuments({ direction: 'in' })) === 4);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await customerTexts()).toEqual(['first contact', 'middle chat', 'newest chat 2', 'newest chat 3']);
+  });
+
+  it('takes its limits from WHATSAPP_CATCH_UP_CHATS and WHATSAPP_CATCH_UP_MESSAGES, and names a bad value', () => {
+    expect(loadConfig({ WHATSAPP_WEB_ENABLED: 'true', WHATSAPP_CATCH_UP_CHATS: '0', WHATSAPP_CATCH_UP_MESSAGES: '5' }).whatsappWeb?.catchUp).toEqual({ chats: 0, messagesPerChat: 5 });
+    expect(() => loadConfig({ WHATSAPP_WEB_ENABLED: 'true', WHATSAPP_CATCH_UP_MESSAGES: '0' })).toThrow(/WHATSAPP_CATCH_UP_MESSAGES: expected 1 or more/);
   });
 });
 

@@ -17,6 +17,8 @@
   var storeKey = 'support-gateway-webchat:' + base;
   var TYPING_HINT_MS = 5000;
   var TYPING_SEND_MS = 3000;
+  /** Tries of a message the server failed to store for an unexpected reason before it is shown as failed. */
+  var MAX_FAILED_TRIES = 5;
 
   // ---- persistent state (token, contact, offline queue) -------------------------------------------------
   var memory = {};
@@ -46,6 +48,13 @@
   var started = false;
   var unread = 0;
   var rendered = {};
+  // Delivery of queued messages on the current socket, by clientId: sent and waiting for the answer, waiting
+  // to be sent again, how many tries the server could not store, and how many of those ended in `failed`.
+  // A message leaves the queue on its ack only.
+  var inFlight = {};
+  var retryTimers = {};
+  var tries = {};
+  var failures = {};
 
   // ---- DOM ---------------------------------------------------------------------------------------------------
   var CSS = [
@@ -319,7 +328,6 @@
         var ws = new WebSocket(base.replace(/^http/, 'ws') + '/webchat/ws?token=' + encodeURIComponent(store.token));
         socket = ws;
         ws.onopen = function () {
-          attempt = 0;
           setStatus('');
         };
         ws.onmessage = function (event) {
@@ -333,6 +341,8 @@
         };
         ws.onclose = function (event) {
           if (socket === ws) socket = null;
+          // Answers for what was sent on this socket will never come: everything unacked goes again on the next one.
+          resetDelivery();
           if (event.code === 4401) {
             store.token = null;
             save();
@@ -361,6 +371,8 @@
 
   function onFrame(frame) {
     if (frame.type === 'history') {
+      // Only a connection that got its history counts as working: one the server closes at once keeps backing off.
+      attempt = 0;
       clearList();
       var stored = {};
       frame.messages.forEach(function (line) {
@@ -386,9 +398,17 @@
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typingEl.textContent = ''; }, TYPING_HINT_MS);
     } else if (frame.type === 'error' && frame.clientId) {
-      if (frame.code === 'rate_limited' || frame.code === 'failed') {
-        if (frame.code === 'rate_limited') showNotice('You are sending messages too fast; we will send this one in a moment.');
-        setTimeout(flush, frame.retryAfterMs || 3000);
+      var id = frame.clientId;
+      delete inFlight[id];
+      if (frame.code === 'unavailable' || frame.code === 'failed') tries[id] = (tries[id] || 0) + 1;
+      if (frame.code === 'failed') failures[id] = (failures[id] || 0) + 1;
+      if (frame.code === 'rate_limited') {
+        showNotice('You are sending messages too fast; we will send this one in a moment.');
+        retryLater(id, frame.retryAfterMs || 3000);
+      } else if (frame.code === 'unavailable' || (frame.code === 'failed' && failures[id] < MAX_FAILED_TRIES)) {
+        // Not stored (the chat's database is unreachable, or a hiccup): it stays queued and goes again, later each time.
+        setStatus('We could not save your message yet; it will be sent automatically.');
+        retryLater(id, Math.max(frame.retryAfterMs || 0, backoff(tries[id])));
       } else {
         settle(frame.clientId, 'failed');
         showNotice('This message could not be sent.');
@@ -396,7 +416,30 @@
     }
   }
 
+  function backoff(n) {
+    return Math.min(30000, 1000 * Math.pow(2, n - 1)) * (0.5 + Math.random() / 2);
+  }
+
+  function retryLater(clientId, wait) {
+    clearTimeout(retryTimers[clientId]);
+    retryTimers[clientId] = setTimeout(function () {
+      delete retryTimers[clientId];
+      flush();
+    }, wait);
+  }
+
+  function resetDelivery() {
+    Object.keys(retryTimers).forEach(function (id) { clearTimeout(retryTimers[id]); });
+    inFlight = {};
+    retryTimers = {};
+  }
+
   function settle(clientId, state) {
+    clearTimeout(retryTimers[clientId]);
+    delete retryTimers[clientId];
+    delete inFlight[clientId];
+    delete tries[clientId];
+    delete failures[clientId];
     var item = store.queue.filter(function (i) { return i.clientId === clientId; })[0];
     store.queue = store.queue.filter(function (i) { return i.clientId !== clientId; });
     save();
@@ -408,9 +451,12 @@
     return { id: 'local-' + item.clientId, clientId: item.clientId, from: 'visitor', text: item.text, files: item.files };
   }
 
+  /** Sends every queued message that is neither waiting for its answer nor for its next try. */
   function flush() {
     if (!socket || socket.readyState !== 1) return;
     store.queue.forEach(function (item) {
+      if (inFlight[item.clientId] || retryTimers[item.clientId]) return;
+      inFlight[item.clientId] = true;
       socket.send(
         JSON.stringify({
           type: 'message',

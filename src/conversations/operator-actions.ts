@@ -5,6 +5,8 @@ import { requestConsole } from '../console/actions.js';
 import { transition } from './lifecycle.js';
 import { updateConversation } from '../db/serialized-writes.js';
 import { insertMessage } from '../db/batched-writes.js';
+import { derivedObjectId } from '../db/derived-id.js';
+import { isDuplicateKeyError } from '../db/errors.js';
 
 /** A refusal an operator sees as is: the chat's state or the arguments forbid what they asked. */
 export class OperatorActionError extends Error {
@@ -19,9 +21,13 @@ export function customerStream(channel: string, externalChatId: string): string 
   return `${channel}:${externalChatId}`;
 }
 
-/** Queues a stored outbound message for the customer's channel, in order with the chat's other sends. */
+/**
+ * Queues a stored outbound message for the customer's channel, in order with the chat's other sends. Once per
+ * message: while its item waits, queueing it again changes nothing.
+ */
 export async function queueForCustomer(conversation: ConversationDoc, externalChatId: string, message: MessageDoc): Promise<void> {
   await enqueue({
+    _id: derivedObjectId(`send:${message._id}`),
     route: conversation.channel,
     action: 'send',
     stream: customerStream(conversation.channel, externalChatId),
@@ -41,6 +47,11 @@ export async function replyToCustomer(input: {
   text: string;
   attachments?: Attachment[];
   consoleMessageId?: number;
+  /**
+   * Names the operator's action (their message in the group): handling it again, as after a crash before Telegram
+   * heard it was handled, finds the stored reply instead of sending a second one.
+   */
+  dedupeKey?: string;
   at?: Date;
   /** Channel-specific instructions for the send, e.g. a WhatsApp template name. */
   meta?: Array<{ name: string; value: string }>;
@@ -54,6 +65,7 @@ export async function replyToCustomer(input: {
   if (!customer) throw new OperatorActionError(`Chat #${conversation.number} has no customer record.`);
   const at = input.at ?? new Date();
   const message = new MessageModel({
+    ...(input.dedupeKey ? { _id: derivedObjectId(input.dedupeKey) } : {}),
     conversation: conversation._id,
     channel: conversation.channel,
     direction: 'out',
@@ -65,8 +77,13 @@ export async function replyToCustomer(input: {
     delivery: { status: 'pending', at },
     createdAt: at,
   });
-  message.dedupeKey = `local:${message._id}`;
-  await insertMessage(message);
+  message.dedupeKey = input.dedupeKey ?? `local:${message._id}`;
+  const stored = await insertOnce(message);
+  if (stored !== message) {
+    // Handled before: finish what may not have been done then, without counting or sending it twice.
+    if (stored.delivery?.status === 'pending') await queueForCustomer(conversation, customer.externalChatId, stored);
+    return stored;
+  }
 
   const set: Record<string, unknown> = { lastOperatorMessageAt: at, lastActivityAt: at };
   if (!conversation.firstResponseAt) {
@@ -84,9 +101,21 @@ export async function replyToCustomer(input: {
   return message;
 }
 
+/** Inserts the message, or returns the one stored before under its _id (derived from its dedupe key). */
+async function insertOnce(message: MessageDoc): Promise<MessageDoc> {
+  try {
+    return await insertMessage(message);
+  } catch (error) {
+    const existing = isDuplicateKeyError(error) ? await MessageModel.findById(message._id) : null;
+    if (!existing) throw error;
+    return existing;
+  }
+}
+
 /** An internal note: stored with the conversation, never sent to the customer. */
-export async function addNote(conversation: ConversationDoc, operator: OperatorDoc, text: string, consoleMessageId?: number): Promise<MessageDoc> {
+export async function addNote(conversation: ConversationDoc, operator: OperatorDoc, text: string, consoleMessageId?: number, dedupeKey?: string): Promise<MessageDoc> {
   const message = new MessageModel({
+    ...(dedupeKey ? { _id: derivedObjectId(dedupeKey) } : {}),
     conversation: conversation._id,
     channel: conversation.channel,
     direction: 'note',
@@ -94,10 +123,10 @@ export async function addNote(conversation: ConversationDoc, operator: OperatorD
     text,
     consoleMessageId,
   });
-  message.dedupeKey = `local:${message._id}`;
-  await insertMessage(message);
-  await updateConversation(conversation._id, { $inc: { 'counts.notes': 1 } });
-  return message;
+  message.dedupeKey = dedupeKey ?? `local:${message._id}`;
+  const stored = await insertOnce(message);
+  if (stored === message) await updateConversation(conversation._id, { $inc: { 'counts.notes': 1 } });
+  return stored;
 }
 
 export async function takeConversation(conversation: ConversationDoc, operator: OperatorDoc): Promise<ConversationDoc> {

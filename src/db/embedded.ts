@@ -1,84 +1,49 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Logger } from '../logger.js';
-
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ensureScript = path.join(projectRoot, 'scripts/ensure-ferretdb.sh');
+import { ensureFerretdbBinary } from './embedded-binary.js';
+import { persistedPort } from './embedded-data-dir.js';
+import { EmbeddedServerSupervisor } from './embedded-supervisor.js';
 
 export interface EmbeddedDatabase {
   uri: string;
+  /** The data directory's port: every server on it listens there, so `uri` stays valid across restarts. */
+  port: number;
+  /** The pid of the server serving now (this process's own or another gateway's); undefined between restarts. */
+  readonly pid: number | undefined;
+  /** Whether this process runs the server; false while it uses the one another gateway on `dataDir` runs. */
+  readonly owner: boolean;
+  /** Stops supervising, then stops this process's own server (another gateway's is left running). */
   stop(): Promise<void>;
 }
 
-/** Builds (once, cached) and starts FerretDB with its SQLite backend, data kept in `dataDir`. */
+/**
+ * Builds FerretDB once (cached) and serves `dataDir` with it (SQLite backend), supervised: restarted when it exits
+ * unexpectedly, never outliving this process, never two servers on one data directory (a server another gateway
+ * runs on it is used instead). `port` overrides the data directory's own port (DATA_DIR/embedded-server.port).
+ */
 export async function startEmbeddedDatabase(options: { dataDir: string; dbName: string; port?: number; logger?: Logger }): Promise<EmbeddedDatabase> {
-  const { stdout } = await promisify(execFile)('bash', [ensureScript], { maxBuffer: 1 << 20 });
-  const binary = stdout.trim().split('\n').pop()!;
-  const dataDir = path.resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true });
-  const port = options.port ?? (await freePort());
-  const args = [
-    '--handler=sqlite',
-    // Immediate transactions take the write lock up front, so SQLite's busy timeout applies instead of failing
-    // concurrent writers with SQLITE_BUSY (seen under 100 concurrent inbound messages).
-    `--sqlite-url=file:${dataDir}/?_txlock=immediate`,
-    `--listen-addr=127.0.0.1:${port}`,
-    '--state-dir=-',
-    '--debug-addr=-',
-    '--telemetry=disable',
-    '--log-level=error',
-  ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  await waitForPort(port, child, () => stderr);
-  options.logger?.info({ dataDir, port }, 'embedded FerretDB (SQLite) started because MONGODB_URI is not set');
+  const { logger } = options;
+  const binary = await ensureFerretdbBinary((line) => (logger ? logger.info(line) : process.stderr.write(`${line}\n`)));
+  await mkdir(options.dataDir, { recursive: true });
+  // One spelling per directory: the server's command line names it, and other gateways look for that name.
+  const dataDir = await realpath(path.resolve(options.dataDir));
+  const port = options.port ?? (await persistedPort(dataDir));
+  const supervisor = new EmbeddedServerSupervisor({ binary, dataDir, port, logger });
+  await supervisor.start();
+  logger?.info(
+    { dataDir, port, serverPid: supervisor.pid },
+    supervisor.owner ? 'embedded FerretDB (SQLite) started because MONGODB_URI is not set' : 'using the embedded FerretDB another gateway runs on this data directory',
+  );
   return {
     uri: `mongodb://127.0.0.1:${port}/${options.dbName}`,
-    stop: () => stopChild(child),
+    port,
+    get pid() {
+      return supervisor.pid;
+    },
+    get owner() {
+      return supervisor.owner;
+    },
+    stop: () => supervisor.stop(),
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`FerretDB exited with code ${child.exitCode}: ${stderr()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`FerretDB did not listen on port ${port} within 30 s: ${stderr()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -1,9 +1,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { DatabaseHealth } from '../db/health-monitor.js';
 
 export interface HealthSource {
-  databaseUp(): Promise<boolean>;
+  /** Kept current in the background: answering never waits for the database. */
+  database(): DatabaseHealth;
   components(): Record<string, string>;
 }
 
@@ -17,10 +19,10 @@ export function createHttpServer(options: { logger: Logger; metrics: Metrics; he
   });
 
   app.get('/healthz', async (_request, reply) => {
-    const database = (await options.health.databaseUp()) ? 'up' : 'down';
+    const database = options.health.database();
     const components = options.health.components();
-    const ok = database === 'up';
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', database, components });
+    const body = { status: database.up ? 'ok' : 'degraded', database: database.up ? 'up' : 'down', ...(database.up ? {} : { reason: `database: ${database.reason}` }), lastDatabaseContact: database.lastOkAt, components };
+    return reply.code(database.up ? 200 : 503).send(body);
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -58,6 +58,9 @@ export class JobScheduler implements Planner {
       disconnect: () => mongo.disconnect(),
     };
     this.agenda = new Agenda({ backend, name: options.instanceId, processEvery: options.processEveryMs, removeOnComplete: true, defaultLockLifetime: 10 * 60_000 });
+    // Agenda reports its own database trouble (locking, polling during an outage) as 'error' events, which an
+    // EventEmitter without a listener would throw; it polls again at its next interval.
+    this.agenda.on('error', (error: unknown) => options.logger.warn({ err: error }, 'job scheduler could not reach the database; it tries again at its next poll'));
     this.agenda.on('fail', (error: Error | string, job: Job | { jobName?: string }) => {
       const name = 'attrs' in job ? job.attrs.name : job.jobName;
       options.logger.error({ err: error, job: name }, 'job failed');
@@ -139,7 +142,7 @@ export class JobScheduler implements Planner {
     if (this.lease.isLeader) {
       await this.agenda.drain({ timeout: timeoutMs, closeConnection: false });
       // Due jobs this leader had locked but not started: free them for the next leader now, not after the lock lifetime.
-      await this.options.db.collection(JOBS_COLLECTION).updateMany({ lockedAt: { $ne: null } }, { $set: { lockedAt: null } });
+      await this.options.db.collection(JOBS_COLLECTION).updateMany({ lockedAt: { $ne: null } }, { $set: { lockedAt: null } }).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not free the job locks at stop; the next leader frees them'));
     }
     await this.lease.stop();
   }
@@ -168,6 +171,9 @@ export class JobScheduler implements Planner {
   }
 
   private async becomeLeader(): Promise<void> {
+    // Locks left by an earlier leader that died (a graceful stop frees its own) would hold those jobs for the
+    // whole lock lifetime; only the lease holder runs jobs, so every lock now is a dead leader's.
+    await this.options.db.collection(JOBS_COLLECTION).updateMany({ lockedAt: { $ne: null } }, { $set: { lockedAt: null } });
     await this.agenda.start();
     for (const { interval, name, data } of this.recurring) await this.agenda.every(interval, name, data);
   }

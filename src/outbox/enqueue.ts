@@ -25,6 +25,11 @@ export function onEnqueued(wakeup: Wakeup): () => void {
   return () => wakeups.delete(wakeup);
 }
 
+/** Items became due (queued, or released early): local workers look at once. */
+export function wakeWorkers(): void {
+  for (const wakeup of wakeups) wakeup();
+}
+
 let lastSeq = 0;
 
 /**
@@ -45,7 +50,7 @@ export async function enqueue(item: NewOutboxItem): Promise<OutboxItemDoc> {
   for (let attempt = 0; ; attempt++) {
     try {
       const created = await insertOutboxItem(new OutboxItemModel({ ...item, _id, payload: item.payload ?? {}, seq: nextSeq(), nextAttemptAt: item.notBefore ?? now, createdAt: now }));
-      for (const wakeup of wakeups) wakeup();
+      if (!item.notBefore) wakeWorkers();
       return created;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;

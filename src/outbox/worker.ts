@@ -1,5 +1,6 @@
 import { OutboxClaimModel, OutboxItemModel, type OutboxItem } from '../db/models/index.js';
 import { isDuplicateKeyError } from '../db/errors.js';
+import { untilDatabaseAnswers } from '../db/retry.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { backoffDelay } from './backoff.js';
@@ -50,7 +51,9 @@ export interface OutboxWorkerOptions {
 /**
  * Takes due items from the outbox and delivers them. Exclusivity comes from inserting a claim document
  * whose _id names the item and the attempt; only one worker's insert succeeds. A crashed worker's claim
- * expires after the lease and the next worker claims attempt n+1.
+ * expires after the lease and the next worker claims attempt n+1; a worker restarted under the same id takes
+ * its own claims back at once. Either way the crashed attempt may have reached the remote before it was
+ * recorded: the item is marked `mayRepeat` (the console marks such a relay as possibly repeated).
  */
 export class OutboxWorker {
   private readonly limiter: RateLimiter;
@@ -59,6 +62,8 @@ export class OutboxWorker {
   private running = false;
   private ticking = false;
   private tickAgain = false;
+  private ownClaimsTakenBack = false;
+  private stopping = new AbortController();
   private unsubscribe?: () => void;
 
   constructor(private readonly options: OutboxWorkerOptions) {
@@ -68,6 +73,7 @@ export class OutboxWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.unsubscribe = onEnqueued(() => this.wake());
     this.schedule(0);
   }
@@ -75,6 +81,7 @@ export class OutboxWorker {
   /** Stops claiming; waits for in-flight sends to settle so nothing is half-done. */
   async stop(timeoutMs = 15_000): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     this.unsubscribe?.();
     clearTimeout(this.timer);
     const settled = Promise.allSettled([...this.inFlight.values()]);
@@ -123,6 +130,7 @@ export class OutboxWorker {
     this.ticking = true;
     let shortestWait: number | undefined;
     try {
+      if (!this.ownClaimsTakenBack) await this.takeBackOwnClaims();
       do {
         this.tickAgain = false;
         const now = new Date();
@@ -144,6 +152,21 @@ export class OutboxWorker {
     return shortestWait;
   }
 
+  /**
+   * Claims held under this worker's id before it claimed anything itself were left by a previous run that
+   * stopped mid-send (a crash): released at once instead of after the lease, their items marked as possibly
+   * sent already.
+   */
+  private async takeBackOwnClaims(): Promise<void> {
+    const left = await OutboxClaimModel.find({ worker: this.options.workerId, released: false }).lean();
+    for (const claim of left) {
+      await OutboxItemModel.updateOne({ _id: claim.item, status: 'pending' }, { $set: { mayRepeat: true } });
+      await OutboxClaimModel.updateOne({ _id: claim._id }, { $set: { released: true } });
+    }
+    if (left.length > 0) this.options.logger.warn({ items: left.length }, 'took back the claims a previous run of this gateway left mid-send; those items may repeat');
+    this.ownClaimsTakenBack = true;
+  }
+
   private async startStreamHead(stream: string, now: Date): Promise<number | undefined> {
     const head = (await OutboxItemModel.findOne({ stream, status: 'pending' }).sort({ seq: 1 }).lean()) as ClaimedItem | null;
     if (!head || head.nextAttemptAt > now) return undefined;
@@ -159,14 +182,20 @@ export class OutboxWorker {
       await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
       return undefined;
     }
-    const run = this.deliver(fresh, deliverer, buckets, claimId).finally(() => {
-      this.inFlight.delete(stream);
-      this.wake();
-    });
+    const run = this.deliver(fresh, deliverer, buckets, claimId)
+      .catch((error: unknown) => this.options.logger.error({ err: error, outboxItem: String(fresh._id) }, 'outbox delivery failed unexpectedly; the item is retried after its lease'))
+      .finally(() => {
+        this.inFlight.delete(stream);
+        this.wake();
+      });
     this.inFlight.set(stream, run);
     return undefined;
   }
 
+  /**
+   * Inserts the claim of the next attempt. A previous attempt whose claim was neither released nor settled (its
+   * worker died, or hung past the lease) may have reached the remote: the item is marked as possibly repeated.
+   */
   private async claim(item: ClaimedItem, now: Date): Promise<string | undefined> {
     const latest = await OutboxClaimModel.findOne({ item: item._id }).sort({ n: -1 }).lean();
     if (latest && !latest.released && latest.leaseUntil > now) return undefined;
@@ -174,57 +203,97 @@ export class OutboxWorker {
     const claimId = `${item._id}#${n}`;
     try {
       await OutboxClaimModel.create({ _id: claimId, item: item._id, n, worker: this.options.workerId, leaseUntil: new Date(now.getTime() + this.options.leaseMs) });
-      return claimId;
     } catch (error) {
       if (isDuplicateKeyError(error)) return undefined;
       throw error;
     }
+    if (latest && !latest.released && !item.mayRepeat) await OutboxItemModel.updateOne({ _id: item._id }, { $set: { mayRepeat: true } });
+    return claimId;
   }
 
   private async deliver(item: ClaimedItem, deliverer: Deliverer, buckets: BucketSpec[], claimId: string): Promise<void> {
-    const { logger, metrics, events } = this.options;
+    const { logger, metrics } = this.options;
     const log = logger.child({ outboxItem: String(item._id), route: item.route, action: item.action, conversationId: item.conversation ? String(item.conversation) : undefined });
     const stopTimer = metrics?.sendSeconds.startTimer({ route: item.route });
+    let outcome: { result: DeliveryOutcome } | { error: unknown };
     try {
-      const result = (await withTimeout(deliverer.deliver(item), this.options.sendTimeoutMs)) ?? {};
-      stopTimer?.();
-      if (result.repeat) {
-        await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
-        return;
-      }
-      // Delivered items leave the collection: it holds only work to do, which keeps every scan of it short.
-      await OutboxItemModel.deleteOne({ _id: item._id });
-      await OutboxClaimModel.deleteMany({ item: item._id });
-      metrics?.delivered.inc({ route: item.route });
-      log.debug('delivered');
-      await runEvent(log, () => events?.delivered?.(item, result));
+      outcome = { result: (await withTimeout(deliverer.deliver(item), this.options.sendTimeoutMs)) ?? {} };
     } catch (error) {
-      stopTimer?.();
-      const failure = error instanceof DeliveryError ? error : DeliveryError.transient((error as Error).message ?? String(error));
-      const attempts = item.attempts + (failure.kind === 'retry-after' ? 0 : 1);
-      if (failure.kind === 'permanent' || attempts >= this.options.maxAttempts) {
-        const reason = failure.kind === 'permanent' ? failure.message : `gave up after ${attempts} attempts: ${failure.message}`;
-        await OutboxItemModel.updateOne({ _id: item._id }, { $set: { status: 'failed', settledAt: new Date(), lastError: reason, attempts } });
-        await OutboxClaimModel.deleteMany({ item: item._id });
-        metrics?.failed.inc({ route: item.route });
-        log.warn({ reason }, 'delivery failed for good');
-        await runEvent(log, () => events?.failed?.(item, reason));
-        return;
-      }
-      const delayMs = failure.kind === 'retry-after' ? failure.retryAfterMs! : backoffDelay(attempts, { baseMs: this.options.backoffBaseMs });
-      if (failure.kind === 'retry-after') this.limiter.block(buckets.map((b) => b.key), delayMs);
-      await OutboxItemModel.updateOne({ _id: item._id }, { $set: { nextAttemptAt: new Date(Date.now() + delayMs), lastError: failure.message, attempts } });
+      outcome = { error };
+    }
+    stopTimer?.();
+    // What happened is recorded even through a database outage: an unrecorded send would be sent again.
+    await this.untilRecorded(log, () => ('result' in outcome ? this.recordSuccess(item, outcome.result, claimId, log) : this.recordFailure(item, outcome.error, buckets, claimId, log)));
+  }
+
+  private async recordSuccess(item: ClaimedItem, result: DeliveryOutcome, claimId: string, log: Logger): Promise<void> {
+    if (result.repeat) {
       await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
-      metrics?.retried.inc({ route: item.route, kind: failure.kind });
-      log.info({ delayMs, attempts, reason: failure.message }, 'delivery will be retried');
+      return;
+    }
+    // Delivered items leave the collection: it holds only work to do, which keeps every scan of it short.
+    await OutboxItemModel.deleteOne({ _id: item._id });
+    await OutboxClaimModel.deleteMany({ item: item._id });
+    this.options.metrics?.delivered.inc({ route: item.route });
+    log.debug('delivered');
+    await this.runEvent(log, () => this.options.events?.delivered?.(item, result));
+  }
+
+  private async recordFailure(item: ClaimedItem, error: unknown, buckets: BucketSpec[], claimId: string, log: Logger): Promise<void> {
+    const { metrics, events } = this.options;
+    const failure = error instanceof DeliveryError ? error : DeliveryError.transient((error as Error).message ?? String(error));
+    const attempts = item.attempts + (failure.kind === 'retry-after' ? 0 : 1);
+    // A send that did not answer in time may still have gone through.
+    const inDoubt = error instanceof SendTimeout ? { mayRepeat: true } : {};
+    if (failure.kind === 'permanent' || attempts >= this.options.maxAttempts) {
+      const reason = failure.kind === 'permanent' ? failure.message : `gave up after ${attempts} attempts: ${failure.message}`;
+      await OutboxItemModel.updateOne({ _id: item._id }, { $set: { status: 'failed', settledAt: new Date(), lastError: reason, attempts, ...inDoubt } });
+      await OutboxClaimModel.deleteMany({ item: item._id });
+      metrics?.failed.inc({ route: item.route });
+      log.warn({ reason }, 'delivery failed for good');
+      await this.runEvent(log, () => events?.failed?.(item, reason));
+      return;
+    }
+    const delayMs = failure.kind === 'retry-after' ? failure.retryAfterMs! : backoffDelay(attempts, { baseMs: this.options.backoffBaseMs });
+    if (failure.kind === 'retry-after') this.limiter.block(buckets.map((b) => b.key), delayMs);
+    await OutboxItemModel.updateOne({ _id: item._id }, { $set: { nextAttemptAt: new Date(Date.now() + delayMs), lastError: failure.message, attempts, ...inDoubt } });
+    await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
+    metrics?.retried.inc({ route: item.route, kind: failure.kind });
+    log.info({ delayMs, attempts, reason: failure.message }, 'delivery will be retried');
+  }
+
+  /** What follows a settled item (its delivery status shown): waits out an outage; any other failure is logged. */
+  private async runEvent(log: Logger, event: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await this.untilRecorded(log, async () => event());
+    } catch (error) {
+      log.error({ err: error }, 'outbox event handler failed');
     }
   }
+
+  /**
+   * Runs `record` until it gets through a database outage. Only a stop gives up: the claim then stays, and its
+   * item is taken back (marked as possibly repeated) at the next start or after the lease.
+   */
+  private untilRecorded(log: Logger, record: () => Promise<void>): Promise<void> {
+    return untilDatabaseAnswers(record, {
+      signal: this.stopping.signal,
+      onRetry: (error, attempt) => {
+        if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, attempt }, 'could not record a delivery while the database is unreachable; trying again');
+      },
+    });
+  }
+}
+
+/** A delivery attempt that took longer than OUTBOX_SEND_TIMEOUT: retried, and in doubt. */
+class SendTimeout extends Error {
+  override name = 'SendTimeout';
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(DeliveryError.transient(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new SendTimeout(`no answer within ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -233,10 +302,4 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-async function runEvent(log: Logger, fn: () => Promise<void> | undefined): Promise<void> {
-  try {
-    await fn();
-  } catch (error) {
-    log.error({ err: error }, 'outbox event handler failed');
-  }
-}
+

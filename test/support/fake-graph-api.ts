@@ -7,7 +7,8 @@ import { createHmac } from 'node:crypto';
  * `filedata`) answering `{ recipient_id, message_id }` or `{ error: { message, type, code, error_subcode,
  * fbtrace_id } }`, enforcing the messaging window as Messenger does (RESPONSE within 24 h of the person's
  * last message, MESSAGE_TAG HUMAN_AGENT within 7 days: error 10 / 2018278 otherwise) and 551 for people who
- * blocked the page; `GET /v21.0/<psid>?fields=` for profiles. Also builds the signed webhooks Facebook sends.
+ * blocked the page; `GET /v21.0/<psid>?fields=` for profiles (which can be made slow and failing). Also builds
+ * the signed webhooks Facebook sends, and signs any body the way Facebook would.
  */
 export interface GraphSend {
   recipient: { id: string };
@@ -34,6 +35,9 @@ export async function startFakeGraphApi(options: { pageToken?: string; appSecret
     sends: [] as GraphSend[],
     profileRequests: [] as string[],
     profiles: new Map<string, { first_name: string; last_name: string }>(),
+    /** While set, the User Profile API answers 500 (a Graph outage); each answer waits profileDelayMs. */
+    profileDown: false,
+    profileDelayMs: 0,
     /** When each person last wrote to the page (ms), as Messenger itself knows it. */
     lastInbound: new Map<string, number>(),
     unavailable: new Set<string>(),
@@ -101,6 +105,8 @@ export async function startFakeGraphApi(options: { pageToken?: string; appSecret
     const profile = url.pathname.match(/^\/v21\.0\/(\d+)$/);
     if (profile && req.method === 'GET') {
       state.profileRequests.push(profile[1]!);
+      await new Promise((resolve) => setTimeout(resolve, state.profileDelayMs));
+      if (state.profileDown) return reply({ status: 500, body: { error: { message: 'An unexpected error has occurred. Please retry your request later.', type: 'OAuthException', code: 2, is_transient: true } } });
       const found = state.profiles.get(profile[1]!);
       if (!found) return reply({ status: 400, body: { error: { message: 'Unsupported get request.', type: 'GraphMethodException', code: 100, error_subcode: 33 } } });
       return reply({ status: 200, body: { ...found, id: profile[1] } });
@@ -111,10 +117,13 @@ export async function startFakeGraphApi(options: { pageToken?: string; appSecret
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   let nextInboundMid = 1;
-  /** A webhook POST body as Facebook sends it, with its X-Hub-Signature-256 header. */
-  function webhook(messaging: Array<Record<string, unknown>>, secret = appSecret) {
-    const body = JSON.stringify({ object: 'page', entry: [{ id: pageId, time: Date.now(), messaging }] });
+  /** Any body as a signed webhook request: its X-Hub-Signature-256 header made with the app secret (or `secret`). */
+  function signed(body: string, secret = appSecret) {
     return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } };
+  }
+  /** A webhook POST body as Facebook sends it, with its X-Hub-Signature-256 header. */
+  function webhook(messaging: Array<Record<string, unknown> | null>, secret = appSecret) {
+    return signed(JSON.stringify({ object: 'page', entry: [{ id: pageId, time: Date.now(), messaging }] }), secret);
   }
 
   return {
@@ -124,6 +133,7 @@ export async function startFakeGraphApi(options: { pageToken?: string; appSecret
     pageId,
     state,
     webhook,
+    signed,
     /** A person's message event; Messenger now counts its time as their last message. */
     customerMessage(psid: string, message: Record<string, unknown>, at = Date.now()) {
       state.lastInbound.set(psid, Math.max(state.lastInbound.get(psid) ?? 0, at));
@@ -134,7 +144,7 @@ export async function startFakeGraphApi(options: { pageToken?: string; appSecret
       return { sender: { id: psid }, recipient: { id: pageId }, timestamp: at, postback: { mid: `m_pb${nextInboundMid++}`, ...postback } };
     },
     reset() {
-      Object.assign(state, { sends: [], profileRequests: [], failNext: [] });
+      Object.assign(state, { sends: [], profileRequests: [], failNext: [], profileDown: false, profileDelayMs: 0 });
       state.unavailable.clear();
       state.lastInbound.clear();
     },

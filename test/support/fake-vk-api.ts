@@ -48,6 +48,8 @@ export async function startFakeVkApi(options: FakeVkOptions = {}) {
     key: 'lp-key-1',
     /** The highest ts a client asked for: it has handled every event before it. */
     polledTs: 0,
+    /** Every long-poll answer that carried events: the ts it was asked for and how many events it gave. */
+    batches: [] as Array<{ ts: number; events: number }>,
     /** While set, the long-poll endpoint answers 502 (a VK outage). */
     longPollDown: false,
     uploads: [] as Array<{ kind: 'photo' | 'doc'; field: string; fileName: string; size: number }>,
@@ -146,6 +148,7 @@ export async function startFakeVkApi(options: FakeVkOptions = {}) {
       });
     }
     const updates = state.events.slice(ts - 1);
+    if (updates.length && !res.destroyed) state.batches.push({ ts, events: updates.length });
     if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ts: String(state.events.length + 1), updates }));
   }
 
@@ -216,7 +219,7 @@ export async function startFakeVkApi(options: FakeVkOptions = {}) {
       return `${base}/files/${name}`;
     },
     reset() {
-      Object.assign(state, { calls: [], sends: [], delivered: [], uploads: [], longPollDown: false });
+      Object.assign(state, { calls: [], sends: [], delivered: [], uploads: [], batches: [], longPollDown: false });
       state.blocked.clear();
       state.failNext.clear();
       idOfRandom.clear();

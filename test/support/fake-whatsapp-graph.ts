@@ -11,7 +11,8 @@ import { createHash, createHmac } from 'node:crypto';
  * - `GET /v21.0/<media-id>` answering `{ url, mime_type, sha256, file_size, id }`, and that URL (Bearer token);
  * - errors as `{ error: { message, type, code, error_data: { messaging_product, details }, fbtrace_id } }`,
  *   scriptable per call (failNext) including HTTP 429 with a Retry-After header.
- * It also builds the signed webhooks Meta sends (X-Hub-Signature-256 over the raw body with the app secret).
+ * It also builds the signed webhooks Meta sends (X-Hub-Signature-256 over the raw body with the app secret), and
+ * signs any body that way.
  */
 export interface CloudSend {
   to: string;
@@ -124,13 +125,20 @@ export async function startFakeWhatsAppGraph(options: { token?: string; appSecre
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  /** Any body as a signed webhook request: its X-Hub-Signature-256 header made with the app secret (or `secret`). */
+  function signed(body: string, secret = appSecret) {
+    return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } };
+  }
+
   /** A webhook POST body as Meta sends it, with its X-Hub-Signature-256 header. */
   function webhook(value: { messages?: unknown[]; statuses?: unknown[]; contacts?: unknown[] }, secret = appSecret) {
-    const body = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [{ id: 'WABA-1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId }, ...value } }] }],
-    });
-    return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } };
+    return signed(
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [{ id: 'WABA-1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId }, ...value } }] }],
+      }),
+      secret,
+    );
   }
 
   let nextInbound = 1;
@@ -141,6 +149,7 @@ export async function startFakeWhatsAppGraph(options: { token?: string; appSecre
     phoneNumberId,
     state,
     webhook,
+    signed,
     /** A customer's message as it appears in `value.messages`; WhatsApp now counts its time as their last message. */
     customerMessage(from: string, message: Record<string, unknown>, at = Date.now()) {
       state.lastInbound.set(from, Math.max(state.lastInbound.get(from) ?? 0, at));

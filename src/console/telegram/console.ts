@@ -1,5 +1,5 @@
 import { Bot, webhookCallback } from 'grammy';
-import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
+import { sequentialize } from '@grammyjs/runner';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.js';
 import type { ChannelState } from '../../domain.js';
@@ -12,6 +12,7 @@ import type { OperatorConsole } from '../console.js';
 import { telegramConsoleDeliverer } from './deliverer.js';
 import { operatorUpdates } from './operator-updates.js';
 import { bootstrapAdmins } from './operators.js';
+import { ConfirmingPoller } from './confirming-poller.js';
 
 type TelegramConfig = NonNullable<Config['telegram']>;
 
@@ -23,7 +24,9 @@ export interface TelegramConsoleOptions {
 }
 
 export const WEBHOOK_PATH = '/telegram/webhook';
+const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const TYPING_REPEAT_MS = 4000;
+const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
 
 /**
  * The operators' Telegram group. Owns the one Bot (customer chats are mounted on it by the Telegram
@@ -37,7 +40,7 @@ export class TelegramConsole implements OperatorConsole {
   private readonly logger: Logger;
   private forum = false;
   private current: ChannelState = 'stopped';
-  private runner?: RunnerHandle;
+  private poller?: ConfirmingPoller;
   private dashboardTimer?: NodeJS.Timeout;
   /** When each conversation last showed "typing": Telegram shows it for about 5 s, so once per 4 s is enough. */
   private readonly typingShownAt = new Map<string, number>();
@@ -109,11 +112,12 @@ export class TelegramConsole implements OperatorConsole {
     await this.bot.api.setMyCommands([{ command: 'start', description: 'Start a conversation with support' }], { scope: { type: 'all_private_chats' } });
 
     if (this.telegram.webhook) {
-      await this.bot.api.setWebhook(this.telegram.webhook.url, { secret_token: this.telegram.webhook.secret, allowed_updates: ['message', 'edited_message', 'callback_query'] });
+      await this.bot.api.setWebhook(this.telegram.webhook.url, { secret_token: this.telegram.webhook.secret, allowed_updates: [...ALLOWED_UPDATES] });
       this.logger.info('receiving Telegram updates by webhook');
     } else {
       await this.bot.api.deleteWebhook();
-      this.runner = run(this.bot, { runner: { fetch: { allowed_updates: ['message', 'edited_message', 'callback_query'] } } });
+      this.poller = new ConfirmingPoller(this.bot, { logger: this.logger, allowedUpdates: ALLOWED_UPDATES });
+      this.poller.start();
       this.logger.info('receiving Telegram updates by long polling');
     }
     this.current = 'up';
@@ -123,12 +127,14 @@ export class TelegramConsole implements OperatorConsole {
   /** Routes before start(): the webhook endpoint, checked against the secret token on every request. */
   registerRoutes(app: FastifyInstance): void {
     if (!this.telegram.webhook) return;
-    app.post(WEBHOOK_PATH, webhookCallback(this.bot, 'fastify', { secretToken: this.telegram.webhook.secret }));
+    // An update is a few kB; the server's limit is sized for web chat uploads. grammY answers only after the update
+    // was handled (an error or a timeout makes Telegram send it again).
+    app.post(WEBHOOK_PATH, { bodyLimit: WEBHOOK_BODY_LIMIT }, webhookCallback(this.bot, 'fastify', { secretToken: this.telegram.webhook.secret }));
   }
 
   async stop(): Promise<void> {
     clearTimeout(this.dashboardTimer);
-    if (this.runner?.isRunning()) await this.runner.stop();
+    await this.poller?.stop();
     this.current = 'stopped';
   }
 

@@ -14,8 +14,14 @@ import { refreshDashboard } from './dashboard.js';
 import { attachmentSummary, channelLabel, customerCard, customerName, DELIVERY_REACTION, mention, topicLink, topicTitle } from './render.js';
 import { threadOptions, type ConsoleTarget } from './target.js';
 import { updateConversation, updateMessage } from '../../db/serialized-writes.js';
+import { requestConsole } from '../actions.js';
+import { transcriptLine } from './transcript.js';
+import { untilDatabaseAnswers } from '../../db/retry.js';
 
 const TEXT_LIMIT = 4096;
+/** Messages replayed into a conversation's new topic after its old one was deleted. */
+const REPLAY_MESSAGES = 20;
+const MAY_REPEAT = '↻ <i>May repeat: the gateway restarted while it was showing this message.</i>';
 const CAPTION_LIMIT = 1024;
 /** What the Bot API accepts as an upload. */
 const UPLOAD_LIMIT = 50 * 1024 * 1024;
@@ -80,7 +86,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     if (!options.forum() || conversation.console?.topicId) return false;
     const title = topicTitle(conversation, customer);
     const topic = await telegramCall(() => api.createForumTopic(groupId, title));
-    await updateConversation(conversation._id, { $set: { 'console.topicId': topic.message_thread_id, 'console.topicTitle': title, 'console.topicClosed': false } });
+    await recordSent(() => updateConversation(conversation._id, { $set: { 'console.topicId': topic.message_thread_id, 'console.topicTitle': title, 'console.topicClosed': false } }));
     return true;
   }
 
@@ -115,12 +121,17 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
   }
 
   async function relay(item: ClaimedItem): Promise<DeliveryOutcome> {
+    const message = await MessageModel.findById(item.message);
+    // Not stored (its storing was interrupted; the channel delivers it again and a new relay is queued), or shown.
+    if (!message || message.consoleMessageIds.length > 0) return {};
     const { conversation, customer } = await loadConversation(item.conversation);
     if (await ensureTopic(conversation, customer)) return { repeat: true };
-    const message = await MessageModel.findById(item.message);
-    if (!message) throw DeliveryError.permanent('the message to show no longer exists');
+    if (conversation.console?.topicLost) {
+      await replayIntoNewTopic(conversation, message);
+      return { repeat: true };
+    }
     const target = targetOf(conversation);
-    const header = relayHeader(conversation, customer, message);
+    const header = [item.mayRepeat ? MAY_REPEAT : '', relayHeader(conversation, customer, message)].filter(Boolean).join('\n');
     const replyTo = message.replyToExternalId ? (await MessageModel.findOne({ channel: message.channel, externalId: message.replyToExternalId }, { consoleMessageId: 1 }).lean())?.consoleMessageId ?? undefined : undefined;
 
     const ids: number[] = [];
@@ -146,14 +157,39 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
       for (const piece of pieces) ids.push(...(await sendHtml(target, piece, { replyTo: ids.length === 0 ? replyTo : undefined })));
     }
 
-    await updateMessage(message._id, { $set: { consoleMessageId: message.consoleMessageId ?? ids[0], consoleMessageIds: ids } });
-    if (absorbed.items.length > 0) {
-      await Promise.all(absorbed.messages.map((m) => updateMessage(m._id, { $set: { consoleMessageId: ids[0], consoleMessageIds: ids } })));
-      await OutboxItemModel.deleteMany({ _id: { $in: absorbed.items } });
-    }
-    if (!conversation.console?.cardShown) await updateConversation(conversation._id, { $set: { 'console.cardShown': true } });
+    await recordSent(async () => {
+      await updateMessage(message._id, { $set: { consoleMessageId: message.consoleMessageId ?? ids[0], consoleMessageIds: ids } });
+      if (absorbed.items.length > 0) {
+        await Promise.all(absorbed.messages.map((m) => updateMessage(m._id, { $set: { consoleMessageId: ids[0], consoleMessageIds: ids } })));
+        await OutboxItemModel.deleteMany({ _id: { $in: absorbed.items } });
+      }
+      if (!conversation.console?.cardShown) await updateConversation(conversation._id, { $set: { 'console.cardShown': true } });
+    });
     options.dashboardStale();
     return { externalId: String(ids[0]) };
+  }
+
+  /** The recent messages before `current`, as one transcript in the conversation's new topic. */
+  async function replayIntoNewTopic(conversation: ConversationDoc, current: MessageDoc): Promise<void> {
+    const recent = (await MessageModel.find({ conversation: conversation._id, _id: { $ne: current._id }, createdAt: { $lte: current.createdAt } }).sort({ createdAt: -1 }).limit(REPLAY_MESSAGES).lean()).reverse();
+    if (recent.length > 0) {
+      const heading = `♻️ <i>This chat's previous topic was deleted. Its last ${recent.length} messages before this one:</i>`;
+      await sendHtml(targetOf(conversation), [heading, ...recent.map(transcriptLine)].join('\n'));
+    }
+    await updateConversation(conversation._id, { $unset: { 'console.topicLost': '' } });
+  }
+
+  /**
+   * Someone deleted the conversation's topic: the topic is forgotten, so the next relay opens a new one and
+   * replays the recent messages into it, and the General topic hears of it. This item then runs again.
+   */
+  async function topicDeleted(conversationId: Types.ObjectId, topicId: number): Promise<DeliveryOutcome> {
+    const conversation = await ConversationModel.findById(conversationId);
+    if (conversation?.console?.topicId === topicId) {
+      await updateConversation(conversationId, { $unset: { 'console.topicId': '', 'console.topicTitle': '', 'console.topicClosed': '' }, $set: { 'console.topicLost': true, 'console.cardShown': false } });
+      await requestConsole({ action: 'notice', text: `♻️ The topic of chat #${conversation.number} was deleted. Its messages are kept: the chat's next message opens a new topic with the recent ones.` });
+    }
+    return { repeat: true };
   }
 
   async function sendAttachment(target: ConsoleTarget, attachment: Attachment, caption?: string, replyTo?: number): Promise<number> {
@@ -216,7 +252,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     const mentions = onDuty.length ? `\n${onDuty.map(mention).join(' ')}` : '';
     const buttons = new InlineKeyboard().text('✋ Take', `c:take:${conversation._id}`);
     const ids = await sendHtml(general, `🆕 <b>New chat #${conversation.number}</b> · ${channelLabel(conversation.channel)} · ${escapeHtml(customerName(customer))}${preview}${link}${mentions}`, { buttons });
-    await updateConversation(conversation._id, { $set: { 'console.alertMessageId': ids[0] } });
+    await recordSent(() => updateConversation(conversation._id, { $set: { 'console.alertMessageId': ids[0] } }));
     return { externalId: String(ids[0]) };
   }
 
@@ -288,7 +324,13 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     async deliver(item) {
       const handler = handlers[item.action];
       if (!handler) throw DeliveryError.permanent(`the console does not know the request "${item.action}"`);
-      return handler(item);
+      try {
+        return await handler(item);
+      } catch (error) {
+        const topicId = item.conversation && options.forum() ? (await ConversationModel.findById(item.conversation, { console: 1 }).lean())?.console?.topicId : undefined;
+        if (topicId && isTopicGone(error)) return topicDeleted(item.conversation!, topicId);
+        throw error;
+      }
     },
   };
 }
@@ -299,6 +341,16 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
  */
 function windowBucket(key: string, limit: number, windowSeconds: number): BucketSpec {
   return { key, capacity: 1, refillPerSecond: Math.max(limit - 1, 0.5) / windowSeconds };
+}
+
+/** Records what a Bot API call did; given up, the retry would show it twice (or open a second topic). */
+function recordSent<T>(write: () => Promise<T>): Promise<T> {
+  return untilDatabaseAnswers(write);
+}
+
+/** What the Bot API answers for a send into, or a change of, a forum topic that was deleted. */
+function isTopicGone(error: unknown): boolean {
+  return error instanceof DeliveryError && /message thread not found|TOPIC_ID_INVALID|TOPIC_DELETED/i.test(error.message);
 }
 
 function ignoreNotModified(error: unknown): void {

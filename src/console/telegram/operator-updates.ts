@@ -22,6 +22,11 @@ export interface OperatorUpdatesOptions {
   logger: Logger;
 }
 
+/** An operator's message in the group, as the dedupe key of what it causes: handled twice, it acts once. */
+export function operatorMessageKey(groupId: number, messageId: number): string {
+  return `console:${groupId}:${messageId}`;
+}
+
 const COMMAND = /^\/([a-z0-9_]+)(?:@(\w+))?(?:\s+([\s\S]*))?$/i;
 const NOT_AN_OPERATOR = 'Only registered operators can do that here. An admin can add you with /op add.';
 
@@ -91,7 +96,7 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
 
     const repliedFrom = message.reply_to_message?.from;
     const repliedToUser = repliedFrom && !repliedFrom.is_bot && !message.reply_to_message?.forum_topic_created ? { id: repliedFrom.id, name: [repliedFrom.first_name, repliedFrom.last_name].filter(Boolean).join(' '), username: repliedFrom.username } : undefined;
-    const context: CommandContext = { operator, args: (rawArgs ?? '').trim(), conversation, repliedToUser, config: options.config, logger: log, services: options.services, reply, replyFile };
+    const context: CommandContext = { operator, args: (rawArgs ?? '').trim(), conversation, repliedToUser, actionKey: operatorMessageKey(options.groupId, message.message_id), config: options.config, logger: log, services: options.services, reply, replyFile };
     try {
       await command.run(context);
       log.info('command done');
@@ -112,13 +117,13 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
     const text = message.text ?? message.caption ?? '';
     try {
       if (text.startsWith('!')) {
-        await addNote(conversation, operator, text.slice(1).trim(), message.message_id);
+        await addNote(conversation, operator, text.slice(1).trim(), message.message_id, operatorMessageKey(options.groupId, message.message_id));
         await ctx.api.setMessageReaction(options.groupId, message.message_id, [{ type: 'emoji', emoji: '✍' }]).catch(() => undefined);
         return;
       }
       const attachments = telegramAttachments(message);
       if (!text && attachments.length === 0) return;
-      await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id });
+      await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id, dedupeKey: operatorMessageKey(options.groupId, message.message_id) });
       log.info('operator reply queued');
     } catch (error) {
       await reply(explain(error, undefined, log));

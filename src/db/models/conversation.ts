@@ -37,7 +37,15 @@ const conversationSchema = new Schema(
     },
     rating: { score: Number, comment: String, at: Date },
     /** Where the operator console shows it: a forum topic id, or nothing in reply mode. */
-    console: { topicId: Number, topicTitle: String, topicClosed: Boolean, alertMessageId: Number, cardShown: Boolean },
+    console: {
+      topicId: Number,
+      topicTitle: String,
+      topicClosed: Boolean,
+      alertMessageId: Number,
+      cardShown: Boolean,
+      /** Its topic was deleted in the group: the next relay opens a new one and replays the recent messages first. */
+      topicLost: Boolean,
+    },
   },
   { timestamps: true },
 );

@@ -12,3 +12,4 @@ export * from './whatsapp-session.js';
 export * from './webchat-file.js';
 export * from './email.js';
 export * from './stats-bucket.js';
+export * from './channel-cursor.js';

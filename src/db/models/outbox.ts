@@ -15,6 +15,8 @@ const outboxItemSchema = new Schema({
   /** Delivered items are deleted; failed ones stay, with their last error, for inspection. */
   status: { type: String, enum: ['pending', 'failed'], default: 'pending' },
   attempts: { type: Number, default: 0 },
+  /** An earlier attempt may have reached the remote before it was recorded (its worker died mid-send). */
+  mayRepeat: { type: Boolean, default: false },
   nextAttemptAt: { type: Date, required: true },
   lastError: String,
   createdAt: { type: Date, required: true },
