@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const benches = ['bench/inbox.ts', 'bench/stats.ts'].filter((file) => existsSync(file));
+const benches = ['bench/inbox.ts', 'bench/stats.ts', 'bench/console-capacity.ts', 'bench/webchat-abuse.ts'].filter((file) => existsSync(file));
 for (const file of benches) {
   console.log(`\n=== ${file} ===`);
   const result = spawnSync('npx', ['tsx', file], { stdio: 'inherit' });

@@ -18,7 +18,7 @@ export interface ChannelDeps {
   config: Config;
   logger: Logger;
   /** Webhook channels count what they refuse or skip (gateway_webhook_rejected_total). */
-  metrics?: Pick<Metrics, 'webhookRejected'>;
+  metrics?: Pick<Metrics, 'webhookRejected' | 'webchatFramesRefused' | 'webchatConnectsRefused' | 'webchatSocketsClosed' | 'webchatUploadsRefused' | 'webchatUnsentUploadsDeleted'>;
   /** Handed to the operator commands (e.g. the job scheduler for /remind). */
   services?: Omit<CommandServices, 'commands'>;
 }
@@ -44,7 +44,7 @@ export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Chan
   }
   // @section more channels
   if (config.email) channels.push(new EmailChannel({ ...config.email, logger: logger.child({ channel: 'email' }) }));
-  if (config.webchat) channels.push(new WebchatChannel({ ...config.webchat, logger: logger.child({ channel: 'webchat' }) }));
+  if (config.webchat) channels.push(new WebchatChannel({ ...config.webchat, instanceId: config.instanceId, metrics: deps.metrics, logger: logger.child({ channel: 'webchat' }) }));
   // Both are kind 'whatsapp'; the configuration refuses enabling both at once.
   if (config.whatsappCloud) channels.push(new WhatsAppCloudChannel({ ...config.whatsappCloud, logger: logger.child({ channel: 'whatsapp' }), rejected }));
   if (config.whatsappWeb) channels.push(new WhatsAppWebChannel({ ...config.whatsappWeb, logger: logger.child({ channel: 'whatsapp' }) }));

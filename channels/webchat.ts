@@ -1,91 +1,72 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Config } from '../src/config.js';
 import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendContext, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
-import { ChatKeyModel, ConversationModel, MessageModel, OutboxItemModel, WebchatFileModel } from '../src/db/models/index.js';
-import { chatKeyOf } from '../src/conversations/open.js';
+import { OutboxItemModel, WebchatFileModel } from '../src/db/models/index.js';
 import { registerAttachmentSource } from '../src/attachments.js';
-import { isDatabaseUnavailable, isDuplicateKeyError } from '../src/db/errors.js';
+import { customerMessageId } from '../src/conversations/customer-message.js';
+import { isDatabaseUnavailable } from '../src/db/errors.js';
 import { DeliveryError } from '../src/outbox/errors.js';
 import { ChannelStateTracker } from './channel-state.js';
 import { newVisitorId, signVisitorToken, verifyVisitorToken, type VisitorSession } from './webchat-token.js';
-import { SlidingBuckets } from './webchat-rate-limit.js';
+import { VisitorLimits } from './webchat-limits.js';
+import { MAX_FRAME_BYTES, VisitorConnection, type MessageFrame, type VisitorSocket, type WebchatMetrics } from './webchat-connection.js';
+import { WebchatHistory } from './webchat-history.js';
+import { WebchatPresence } from './webchat-presence.js';
+import { DeliveryConfirmations } from './webchat-receipts.js';
+import { WebchatUploads } from './webchat-uploads.js';
+import { REF_PREFIX, TEXT_LIMIT, cleanProfile, describeInline, fileUrl, kindOf, type ChatLine, type FileView } from './webchat-views.js';
 
-export type WebchatOptions = NonNullable<Config['webchat']> & { logger: Logger; now?: () => number };
+export type { ChatLine, FileView } from './webchat-views.js';
 
-const REF_PREFIX = 'wc';
-const TEXT_LIMIT = 4000;
-const MAX_FRAME_BYTES = 16 * 1024;
+export type WebchatOptions = NonNullable<Config['webchat']> & {
+  logger: Logger;
+  /** config.instanceId: how the outbox workers know this gateway copy (presence, hand-over of sends). */
+  instanceId?: string;
+  metrics?: WebchatMetrics;
+  now?: () => number;
+  /** Presence timings, shortened by tests. */
+  presence?: { heartbeatMs?: number; releaseDelayMs?: number };
+};
+
 const MAX_FILES_PER_MESSAGE = 5;
-const HISTORY_LIMIT = 200;
 const PING_INTERVAL_MS = 30_000;
 /** Close code that tells the widget to ask for a new session (its token is forged, expired or missing). */
 export const SESSION_EXPIRED_CLOSE = 4401;
+/** The visitor opened the chat in more tabs than allowed: the oldest is closed; the widget waits to be used again. */
+export const TOO_MANY_TABS_CLOSE = 4409;
 /** WebSocket's "Try Again Later": the history could not be read (database unreachable); the widget reconnects with backoff. */
 export const TRY_AGAIN_LATER_CLOSE = 1013;
 /** The least the widget waits before sending a message again that could not be stored. */
 const UNAVAILABLE_RETRY_MS = 1000;
 
-/** The slice of a `ws` WebSocket this adapter uses (the package ships no types of its own). */
-interface VisitorSocket {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-  ping(): void;
-  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): void;
-  on(event: 'close' | 'pong', listener: () => void): void;
-}
-
-/** One line of the chat as the widget shows it. */
-export interface ChatLine {
-  id: string;
-  /** The widget's own id of a visitor message, so a queued copy and the stored one are recognised as one. */
-  clientId?: string;
-  from: 'visitor' | 'operator' | 'system';
-  text: string;
-  files: FileView[];
-  at: string;
-  /** Answers offered as buttons; the widget shows them under the newest message only. */
-  quickReplies?: string[];
-}
-
-export interface FileView {
-  kind: string;
-  fileName: string;
-  mimeType?: string;
-  size?: number;
-  /** Relative to the gateway; the widget appends its token. Absent when the bytes are not available. */
-  url?: string;
-}
-
-type ClientFrame =
-  | { type: 'message'; clientId: string; text?: string; files?: string[]; profile?: { name?: string; email?: string }; page?: string }
-  | { type: 'typing' }
-  | { type: 'ping' };
-
 /**
  * The web chat: an embeddable widget (GET /widget.js), visitor sessions signed with WEBCHAT_SECRET
- * (POST /webchat/session), a WebSocket per open widget (/webchat/ws), uploads (POST /webchat/upload) and the
- * files a visitor may see (GET /webchat/files/:id). Visitors are customers whose externalChatId is their
- * visitor id; the widget never learns anything about other visitors.
+ * (POST /webchat/session), a WebSocket per open widget (/webchat/ws), uploads and files (webchat-uploads.ts).
+ * Visitors are customers whose externalChatId is their visitor id; the widget never learns anything about
+ * other visitors. What one visitor may cost is bounded in webchat-limits.ts.
  *
- * Several gateway copies may run: send() pushes a reply to the visitor's sockets on THIS process only. The
- * reply is already stored as a Message, so a visitor connected elsewhere sees it from history when the
- * widget reconnects; send() therefore succeeds once the reply is stored, whether or not a socket got it.
+ * Several gateway copies may run: the presence registry (webchat-presence.ts) says which copy holds a visitor's
+ * sockets; send() pushes on this copy, hands the send to the copy that holds the visitor, or leaves the reply in
+ * the visitor's history for their next visit. The widget confirms what it showed, reported as "delivered".
  */
 export class WebchatChannel implements Channel {
   readonly kind = 'webchat' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: true, deliveryReceipts: false, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, typing: true, deliveryReceipts: true, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
   /** The outbox passes our own `wc:` attachment references through; foreign ones arrive with their bytes. */
   readonly attachmentRefPrefix = REF_PREFIX;
   private readonly status: ChannelStateTracker;
-  private readonly sockets = new Map<string, Set<VisitorSocket>>();
+  /** Each visitor's open sockets on this process, oldest first. */
+  private readonly sockets = new Map<string, VisitorConnection[]>();
+  private readonly connections = new WeakMap<VisitorSocket, VisitorConnection>();
   private readonly alive = new WeakMap<VisitorSocket, boolean>();
-  private readonly limits: SlidingBuckets;
+  private readonly limits: VisitorLimits;
+  private readonly history: WebchatHistory;
+  private readonly presence: WebchatPresence;
+  private readonly confirmations: DeliveryConfirmations;
+  private readonly uploads: WebchatUploads;
   private readonly now: () => number;
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;
@@ -94,7 +75,11 @@ export class WebchatChannel implements Channel {
   constructor(private readonly options: WebchatOptions) {
     this.status = new ChannelStateTracker('webchat', options.logger);
     this.now = options.now ?? Date.now;
-    this.limits = new SlidingBuckets(this.now);
+    this.limits = new VisitorLimits(options, this.now);
+    this.history = new WebchatHistory(options.historyMessages);
+    this.presence = new WebchatPresence({ instanceId: options.instanceId ?? 'gateway', logger: options.logger, now: this.now, ...options.presence });
+    this.confirmations = new DeliveryConfirmations(options.logger);
+    this.uploads = new WebchatUploads({ ...options, limits: this.limits, sessionOf: (token) => this.sessionOf(token), clientIp, now: this.now });
   }
 
   state(): ChannelState {
@@ -104,6 +89,7 @@ export class WebchatChannel implements Channel {
   async start(sink: ChannelSink): Promise<void> {
     this.sink = sink;
     this.status.attach(sink);
+    this.confirmations.start(sink);
     if (this.options.secretGenerated) {
       this.options.logger.warn('WEBCHAT_SECRET is not set: using a random secret of this process, so visitor sessions end at restart and are not shared between gateway copies');
     }
@@ -115,42 +101,64 @@ export class WebchatChannel implements Channel {
     });
     this.pinger = setInterval(() => this.pingAll(), PING_INTERVAL_MS);
     this.pinger.unref();
+    this.uploads.start();
+    await this.presence.start();
     this.status.set('up');
   }
 
   async stop(): Promise<void> {
     clearInterval(this.pinger);
     this.unregisterFiles?.();
-    for (const set of this.sockets.values()) for (const socket of set) socket.close(1001, 'server shutting down');
+    for (const list of this.sockets.values()) for (const connection of list) connection.socket.close(1001, 'server shutting down');
     this.sockets.clear();
+    this.confirmations.stop();
+    await this.uploads.stop();
+    await this.presence.stop();
     this.status.set('stopped');
   }
 
-  /** Pushes the reply to the visitor's sockets on this process; see the class comment for other processes. */
+  /**
+   * Shows an operator's reply: pushed to the visitor's sockets on this copy; handed to the copy that holds them
+   * (DeliveryError.elsewhere) when they are connected elsewhere; otherwise it waits in their history for their
+   * next visit. It is "sent" either way; the widget's confirmation makes it "delivered".
+   */
   async send(externalChatId: string, message: OutboundMessage, context: SendContext): Promise<SendResult> {
     if (!/^wv_[\w-]{16}$/.test(externalChatId)) throw DeliveryError.permanent('not a web chat visitor id');
     const item = await OutboxItemModel.findById(context.idempotencyKey).lean().catch(() => null);
-    const id = item?.message ? String(item.message) : `out-${context.idempotencyKey}`;
+    const stored = item?.message ? String(item.message) : undefined;
+    const id = stored ?? `out-${context.idempotencyKey}`;
+    // In the history first, then where the visitor is: a widget connecting meanwhile gets it one way or the other.
+    if (stored) await this.history.append(externalChatId, [stored]);
+    if (!this.sockets.has(externalChatId)) {
+      const holder = await this.presence.elsewhere(externalChatId);
+      if (holder) throw DeliveryError.elsewhere(holder);
+    }
     const files: FileView[] = [];
     const lines = [message.text];
     for (const [index, attachment] of message.attachments.entries()) {
       const inline = describeInline(attachment);
       if (inline) lines.push(inline);
-      else files.push(await this.keepOperatorFile(externalChatId, `${id}-${index}`, attachment));
+      else files.push(await this.uploads.keepOperatorFile(externalChatId, `${id}-${index}`, attachment));
     }
     const quickReplies = message.quickReplies?.length ? message.quickReplies : undefined;
-    this.push(externalChatId, { type: 'message', message: { id, from: 'operator', text: lines.filter(Boolean).join('\n'), files, at: new Date(this.now()).toISOString(), quickReplies } });
+    const line: ChatLine = { id, from: 'operator', text: lines.filter(Boolean).join('\n'), files, at: new Date(this.now()).toISOString(), quickReplies, ...(stored ? { confirm: true as const } : {}) };
+    for (const connection of this.sockets.get(externalChatId) ?? []) {
+      if (stored) connection.expectReceipt(stored);
+      connection.send({ type: 'message', message: line });
+    }
     return { externalMessageId: `wc:${id}` };
   }
 
   /** Shows the visitor an 'operator is typing' hint (on this process's sockets); the widget hides it after a few seconds. */
   typing(visitorId: string): void {
-    this.push(visitorId, { type: 'typing' });
+    for (const connection of this.sockets.get(visitorId) ?? []) connection.send({ type: 'typing' });
   }
 
   async registerRoutes(app: FastifyInstance): Promise<void> {
     const widget = await readFile(new URL('./webchat-widget/widget.js', import.meta.url));
-    if (!app.hasDecorator('websocketServer')) await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+    if (!app.hasDecorator('websocketServer')) {
+      await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES }, errorHandler: (error, socket) => this.onSocketError(error, socket as unknown as VisitorSocket) });
+    }
 
     app.get('/widget.js', async (_request, reply) =>
       reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').header('cross-origin-resource-policy', 'cross-origin').send(widget),
@@ -172,7 +180,7 @@ export class WebchatChannel implements Channel {
       );
 
       scope.post('/webchat/session', { bodyLimit: 4096 }, async (request, reply) => {
-        const wait = this.limits.take([this.ipLimit(request)]);
+        const wait = this.limits.buckets.take([this.limits.address(clientIp(request))]);
         if (wait > 0) return tooMany(reply, wait);
         const previous = verifyVisitorToken(this.options.secret, (request.body as { token?: unknown } | undefined)?.token, new Date(this.now()));
         const session: VisitorSession = { visitorId: previous?.visitorId ?? newVisitorId(), expiresAt: new Date(this.now() + this.options.tokenTtlMs) };
@@ -187,29 +195,9 @@ export class WebchatChannel implements Channel {
         };
       });
 
-      await scope.register(async (uploads) => {
-        uploads.removeAllContentTypeParsers();
-        uploads.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: this.options.maxFileSize }, (_request, body, done) => done(null, body));
-        uploads.post('/webchat/upload', { onRequest: (request, reply) => this.admitUpload(request, reply) }, (request, reply) => this.upload(request, reply));
-      });
+      await this.uploads.registerRoutes(scope);
 
-      scope.get<{ Params: { id: string }; Querystring: { token?: string } }>('/webchat/files/:id', async (request, reply) => {
-        const session = this.sessionOf(request.query.token ?? bearer(request));
-        const file = session && /^[\w-]{1,80}$/.test(request.params.id) ? await WebchatFileModel.findById(request.params.id) : null;
-        // The same answer for "no such file" and "not yours": a visitor learns nothing about other visitors' files.
-        if (!session || !file || file.visitorId !== session.visitorId) return reply.code(404).send({ error: 'not found' });
-        const inline = file.mimeType.startsWith('image/');
-        return reply
-          .header('content-type', file.mimeType)
-          .header('x-content-type-options', 'nosniff')
-          .header('content-security-policy', "default-src 'none'; sandbox")
-          .header('cross-origin-resource-policy', 'cross-origin')
-          .header('cache-control', 'private, max-age=3600')
-          .header('content-disposition', `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
-          .send(Buffer.from(file.data));
-      });
-
-      scope.get('/webchat/ws', { websocket: true }, (socket, request) => this.onSocket(socket as VisitorSocket, request));
+      scope.get('/webchat/ws', { websocket: true, onRequest: (request, reply) => this.admitSocket(request, reply) }, (socket, request) => this.onSocket(socket as unknown as VisitorSocket, request));
     });
   }
 
@@ -227,126 +215,100 @@ export class WebchatChannel implements Channel {
     return verifyVisitorToken(this.options.secret, token, new Date(this.now()));
   }
 
-  private ipLimit(request: FastifyRequest) {
-    return { key: `ip:${clientIp(request)}`, perMinute: this.options.ipRatePerMinute };
-  }
-
-  private visitorLimit(visitorId: string) {
-    return { key: `visitor:${visitorId}`, perMinute: this.options.ratePerMinute };
-  }
-
-  /** Refuses an upload before its body is read: session, rate, declared type and size. */
-  private async admitUpload(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const session = this.sessionOf(bearer(request));
-    if (!session) return void reply.code(401).send({ error: 'your chat session has expired', code: 'session' });
-    const wait = this.limits.take([this.visitorLimit(session.visitorId), this.ipLimit(request)]);
-    if (wait > 0) return void tooMany(reply, wait);
-    const mimeType = mimeTypeOf(request);
-    if (!this.typeAllowed(mimeType)) return void reply.code(415).send({ error: `files of type ${mimeType || 'unknown'} are not accepted`, code: 'type' });
-    const declared = Number(request.headers['content-length'] ?? NaN);
-    if (declared > this.options.maxFileSize) return void reply.code(413).send({ error: `the file is larger than ${this.options.maxFileSize} bytes`, code: 'size' });
-  }
-
-  private async upload(request: FastifyRequest, reply: FastifyReply) {
-    const session = this.sessionOf(bearer(request))!;
-    const data = request.body;
-    if (!Buffer.isBuffer(data) || data.length === 0) return reply.code(400).send({ error: 'the file is empty', code: 'empty' });
-    const mimeType = mimeTypeOf(request);
-    if (mimeType.startsWith('image/') && !looksLike(mimeType, data)) return reply.code(415).send({ error: `the file is not a ${mimeType} image`, code: 'type' });
-    const id = randomBytes(16).toString('base64url');
-    const fileName = cleanFileName(request.headers['x-file-name']);
-    try {
-      await WebchatFileModel.create({ _id: id, visitorId: session.visitorId, fileName, mimeType, size: data.length, data });
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      return reply.code(503).header('retry-after', '5').send({ error: 'the chat cannot take files right now; please try again in a moment', code: 'unavailable' });
-    }
-    return { id, fileName, mimeType, size: data.length, kind: kindOf(mimeType), url: `/webchat/files/${id}` };
-  }
-
-  private typeAllowed(mimeType: string): boolean {
-    return this.options.allowedFileTypes.some((allowed) => allowed === mimeType || (allowed.endsWith('/*') && mimeType.startsWith(allowed.slice(0, -1))));
+  /** WebSocket connects per address and per visitor, refused with 429 before the upgrade. */
+  private async admitSocket(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const session = this.sessionOf((request.query as { token?: string } | undefined)?.token);
+    const refused = this.limits.connect(clientIp(request), session?.visitorId);
+    if (!refused) return;
+    this.options.metrics?.webchatConnectsRefused.inc({ reason: refused.reason });
+    return void tooMany(reply, refused.waitMs);
   }
 
   // ---- WebSocket ------------------------------------------------------------------------------------------
 
   private onSocket(socket: VisitorSocket, request: FastifyRequest): void {
     const session = this.sessionOf((request.query as { token?: string } | undefined)?.token);
-    const ip = clientIp(request);
-    // Frames are handled one at a time, in order, after the history: attached now, before anything awaits.
-    let work: Promise<void> = Promise.resolve();
-    const enqueue = (task: () => Promise<void>) => {
-      work = work.then(task).catch((error: unknown) => this.options.logger.error({ err: error }, 'web chat frame failed'));
-    };
-    socket.on('message', (data, isBinary) => {
-      if (session) enqueue(() => this.onFrame(socket, session, ip, data, isBinary));
-    });
-    socket.on('close', () => {
-      if (session) this.detach(session.visitorId, socket);
-    });
-    socket.on('pong', () => this.alive.set(socket, true));
     if (!session) {
-      sendTo(socket, { type: 'session-expired' });
+      socket.send(JSON.stringify({ type: 'session-expired' }));
       socket.close(SESSION_EXPIRED_CLOSE, 'session expired');
       return;
     }
-    this.attach(session.visitorId, socket);
-    enqueue(async () => {
+    const visitorId = session.visitorId;
+    const connection = new VisitorConnection(socket, visitorId, clientIp(request), {
+      limits: this.limits,
+      logger: this.options.logger,
+      metrics: this.options.metrics,
+      now: this.now,
+      handlers: {
+        message: (c, frame) => this.onVisitorMessage(c, frame),
+        typing: () => this.sink?.typing?.('webchat', visitorId),
+        received: (_c, messageId) => this.confirmations.confirm(messageId),
+      },
+    });
+    // Listeners are attached now, before anything awaits: frames are handled in order, after the history.
+    this.connections.set(socket, connection);
+    socket.on('message', (data, isBinary) => connection.receive(data, isBinary));
+    socket.on('close', () => this.detach(connection));
+    socket.on('pong', () => this.alive.set(socket, true));
+    this.attach(connection);
+    connection.enqueue(async () => {
       let messages: ChatLine[];
       try {
-        messages = await this.history(session.visitorId);
+        // Said before the history is read: a reply sent meanwhile is either in it or handed to this copy.
+        await this.presence.hold(visitorId).catch((error: unknown) => this.options.logger.debug({ err: error }, 'could not record where a web chat visitor is connected'));
+        messages = await this.history.read(visitorId);
       } catch (error) {
         // Without its history the widget sends nothing (it resends its queue on the history): it comes back later.
         this.options.logger.warn({ err: error }, 'web chat history could not be read; the widget is told to reconnect later');
-        sendTo(socket, { type: 'error', code: 'unavailable', retryAfterMs: UNAVAILABLE_RETRY_MS });
+        connection.send({ type: 'error', code: 'unavailable', retryAfterMs: UNAVAILABLE_RETRY_MS });
         socket.close(TRY_AGAIN_LATER_CLOSE, 'try again later');
         return;
       }
-      sendTo(socket, { type: 'history', messages });
-    });
+      for (const line of messages) if (line.confirm) connection.expectReceipt(line.id);
+      connection.send({ type: 'history', messages });
+    }, 'history');
   }
 
-  private async onFrame(socket: VisitorSocket, session: VisitorSession, ip: string, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
-    const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    let frame: ClientFrame;
-    try {
-      if (isBinary || raw.length > MAX_FRAME_BYTES) throw new Error('bad frame');
-      frame = JSON.parse(raw.toString('utf8')) as ClientFrame;
-    } catch {
-      return sendTo(socket, { type: 'error', code: 'bad_frame' });
-    }
-    if (frame?.type === 'ping') return sendTo(socket, { type: 'pong' });
-    if (frame?.type === 'typing') return this.sink?.typing?.('webchat', session.visitorId);
-    if (frame?.type !== 'message') return sendTo(socket, { type: 'error', code: 'unknown_type' });
-    await this.onVisitorMessage(socket, session.visitorId, ip, frame);
+  private onSocketError(error: Error, socket: VisitorSocket): void {
+    const connection = this.connections.get(socket);
+    if (connection) return connection.failed(error);
+    this.options.logger.debug({ error: error.message }, 'web chat socket error');
+    socket.terminate();
   }
 
-  private async onVisitorMessage(socket: VisitorSocket, visitorId: string, ip: string, frame: Extract<ClientFrame, { type: 'message' }>): Promise<void> {
+  /** Checks a visitor's message at once (shape, rate) and queues what may be stored. */
+  private onVisitorMessage(connection: VisitorConnection, frame: MessageFrame): void {
     const clientId = typeof frame.clientId === 'string' && /^[\w-]{8,64}$/.test(frame.clientId) ? frame.clientId : undefined;
     const text = typeof frame.text === 'string' ? frame.text.trim() : '';
-    const fileIds = Array.isArray(frame.files) ? frame.files.filter((f): f is string => typeof f === 'string') : [];
+    const fileIds = Array.isArray(frame.files) ? frame.files.filter((f): f is string => typeof f === 'string' && /^[\w-]{1,80}$/.test(f)) : [];
     if (!clientId || text.length > TEXT_LIMIT || fileIds.length > MAX_FILES_PER_MESSAGE || (!text && fileIds.length === 0)) {
-      return sendTo(socket, { type: 'error', code: 'invalid', clientId });
+      return connection.send({ type: 'error', code: 'invalid', clientId });
     }
-    const wait = this.limits.take([this.visitorLimit(visitorId), { key: `ip:${ip}`, perMinute: this.options.ipRatePerMinute }]);
-    if (wait > 0) return sendTo(socket, { type: 'error', code: 'rate_limited', clientId, retryAfterMs: wait });
+    const wait = this.limits.buckets.take([this.limits.visitor(connection.visitorId), this.limits.address(connection.ip)]);
+    if (wait > 0) return connection.send({ type: 'error', code: 'rate_limited', clientId, retryAfterMs: wait });
+    const queued = connection.enqueue(() => this.storeVisitorMessage(connection, { clientId, text, fileIds, profile: frame.profile, page: frame.page }));
+    if (!queued) connection.send({ type: 'error', code: 'rate_limited', clientId, retryAfterMs: 2000 });
+  }
 
+  private async storeVisitorMessage(connection: VisitorConnection, frame: { clientId: string; text: string; fileIds: string[]; profile: unknown; page: unknown }): Promise<void> {
+    const { visitorId } = connection;
+    const { clientId, text, fileIds } = frame;
     let files;
     try {
       files = fileIds.length ? await WebchatFileModel.find({ _id: { $in: fileIds }, visitorId }, { data: 0 }).lean() : [];
+      if (files.length === new Set(fileIds).size) await this.uploads.markSent(fileIds);
     } catch (error) {
-      return this.notStored(socket, clientId, error);
+      return this.notStored(connection, clientId, error);
     }
-    if (files.length !== new Set(fileIds).size) return sendTo(socket, { type: 'error', code: 'file_not_found', clientId });
+    if (files.length !== new Set(fileIds).size) return connection.send({ type: 'error', code: 'file_not_found', clientId });
     const attachments: Attachment[] = files.map((f) => ({ kind: kindOf(f.mimeType), fileName: f.fileName, mimeType: f.mimeType, size: f.size, ref: `${REF_PREFIX}:${f._id}` }));
-    const profile = cleanProfile(frame.profile);
     const page = typeof frame.page === 'string' && /^https?:\/\//.test(frame.page) ? frame.page.slice(0, 500) : undefined;
     const message: InboundMessage = {
       channel: 'webchat',
       externalChatId: visitorId,
       // The widget's id: a message re-sent from its offline queue after a lost ack is stored once.
       externalMessageId: `${visitorId}:${clientId}`,
-      profile,
+      profile: cleanProfile(frame.profile),
       text,
       attachments,
       sentAt: new Date(this.now()),
@@ -355,122 +317,74 @@ export class WebchatChannel implements Channel {
     try {
       if (!this.sink) throw new Error('the web chat is not started');
       await this.sink.inbound(message);
+      await this.history.append(visitorId, [String(customerMessageId(message))]);
     } catch (error) {
-      return this.notStored(socket, clientId, error);
+      return this.notStored(connection, clientId, error);
     }
     // Only now: an ack tells the widget it may forget the message.
-    sendTo(socket, { type: 'ack', clientId });
-    const line: ChatLine = { id: message.externalMessageId, clientId, from: 'visitor', text, files: files.map((f) => ({ kind: kindOf(f.mimeType), fileName: f.fileName, mimeType: f.mimeType, size: f.size, url: `/webchat/files/${f._id}` })), at: message.sentAt.toISOString() };
+    connection.send({ type: 'ack', clientId });
+    const line: ChatLine = { id: message.externalMessageId, clientId, from: 'visitor', text, files: files.map((f) => ({ kind: kindOf(f.mimeType), fileName: f.fileName, mimeType: f.mimeType, size: f.size, url: fileUrl(f._id) })), at: message.sentAt.toISOString() };
     // The visitor's other tabs show it too.
-    this.push(visitorId, { type: 'message', message: line }, socket);
+    for (const other of this.sockets.get(visitorId) ?? []) if (other !== connection) other.send({ type: 'message', message: line });
   }
 
   /**
    * No ack: the widget keeps the message queued and sends it again with backoff (the same clientId, so a
    * message stored after all is stored once). `unavailable`: the database is unreachable; `failed`: anything else.
    */
-  private notStored(socket: VisitorSocket, clientId: string, error: unknown): void {
+  private notStored(connection: VisitorConnection, clientId: string, error: unknown): void {
     if (isDatabaseUnavailable(error)) {
       this.options.logger.warn({ err: error }, 'web chat message not stored: the database is unreachable; the widget sends it again');
-      return sendTo(socket, { type: 'error', code: 'unavailable', clientId, retryAfterMs: UNAVAILABLE_RETRY_MS });
+      return connection.send({ type: 'error', code: 'unavailable', clientId, retryAfterMs: UNAVAILABLE_RETRY_MS });
     }
     this.options.logger.error({ err: error }, 'could not store a web chat message');
-    sendTo(socket, { type: 'error', code: 'failed', clientId });
-  }
-
-  /** The visitor's own conversations, oldest first: nothing else is ever read for a socket. */
-  private async history(visitorId: string): Promise<ChatLine[]> {
-    const chat = await ChatKeyModel.findById(chatKeyOf('webchat', visitorId)).lean();
-    if (!chat) return [];
-    const conversations = await ConversationModel.find({ customer: chat.customer }, { _id: 1 }).lean();
-    const messages = await MessageModel.find({ conversation: { $in: conversations.map((c) => c._id) }, direction: { $in: ['in', 'out', 'system'] } })
-      .sort({ createdAt: -1 })
-      .limit(HISTORY_LIMIT)
-      .lean();
-    messages.reverse();
-    // Operator files kept by send() are named after their message; find which ones exist.
-    const candidates = messages.filter((m) => m.direction !== 'in').flatMap((m) => m.attachments.map((_, i) => `${m._id}-${i}`));
-    const kept = new Set(candidates.length ? (await WebchatFileModel.find({ _id: { $in: candidates }, visitorId }, { _id: 1 }).lean()).map((f) => f._id) : []);
-    return messages.map((m) => {
-      const lines = [m.text ?? ''];
-      const files: FileView[] = [];
-      m.attachments.forEach((a, index) => {
-        const inline = describeInline(a as Attachment);
-        if (inline) return lines.push(inline);
-        const fileId = a.ref?.startsWith(`${REF_PREFIX}:`) ? a.ref.slice(REF_PREFIX.length + 1) : kept.has(`${m._id}-${index}`) ? `${m._id}-${index}` : undefined;
-        files.push({ kind: a.kind, fileName: a.fileName ?? a.kind, mimeType: a.mimeType ?? undefined, size: a.size ?? undefined, url: fileId ? `/webchat/files/${fileId}` : undefined });
-      });
-      const prefix = `${visitorId}:`;
-      return {
-        id: m.direction === 'in' ? (m.externalId ?? String(m._id)) : String(m._id),
-        clientId: m.direction === 'in' && m.externalId?.startsWith(prefix) ? m.externalId.slice(prefix.length) : undefined,
-        from: m.direction === 'in' ? 'visitor' : m.author?.kind === 'operator' ? 'operator' : 'system',
-        text: lines.filter(Boolean).join('\n'),
-        files,
-        at: (m.createdAt ?? new Date()).toISOString(),
-        quickReplies: m.quickReplies?.length ? m.quickReplies : undefined,
-      } satisfies ChatLine;
-    });
-  }
-
-  /** An operator's attachment with inline bytes, stored so the widget can fetch it; idempotent across retries. */
-  private async keepOperatorFile(visitorId: string, fileId: string, attachment: Attachment): Promise<FileView> {
-    const view: FileView = { kind: attachment.kind, fileName: attachment.fileName ?? attachment.kind, mimeType: attachment.mimeType, size: attachment.size };
-    if (attachment.ref?.startsWith(`${REF_PREFIX}:`)) return { ...view, url: `/webchat/files/${attachment.ref.slice(REF_PREFIX.length + 1)}` };
-    if (!attachment.dataBase64) return view;
-    const data = Buffer.from(attachment.dataBase64, 'base64');
-    const mimeType = attachment.mimeType ?? 'application/octet-stream';
-    try {
-      await WebchatFileModel.create({ _id: fileId, visitorId, fileName: view.fileName, mimeType, size: data.length, data });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw DeliveryError.transient(`could not store the file for the web chat: ${(error as Error).message}`);
-    }
-    return { ...view, mimeType, size: data.length, url: `/webchat/files/${fileId}` };
+    connection.send({ type: 'error', code: 'failed', clientId });
   }
 
   // ---- sockets ----------------------------------------------------------------------------------------------
 
-  private attach(visitorId: string, socket: VisitorSocket): void {
-    let set = this.sockets.get(visitorId);
-    if (!set) this.sockets.set(visitorId, (set = new Set()));
-    set.add(socket);
-    this.alive.set(socket, true);
+  /** Registers a socket; beyond WEBCHAT_TABS_PER_VISITOR the visitor's oldest one is closed. */
+  private attach(connection: VisitorConnection): void {
+    const list = this.sockets.get(connection.visitorId) ?? [];
+    this.sockets.set(connection.visitorId, list);
+    list.push(connection);
+    this.alive.set(connection.socket, true);
+    while (list.length > this.options.tabsPerVisitor) {
+      const oldest = list.shift()!;
+      oldest.close(TOO_MANY_TABS_CLOSE, 'the chat is open in another tab', 'too_many_tabs');
+    }
   }
 
-  private detach(visitorId: string, socket: VisitorSocket): void {
-    const set = this.sockets.get(visitorId);
-    set?.delete(socket);
-    if (set?.size === 0) this.sockets.delete(visitorId);
-  }
-
-  private push(visitorId: string, frame: Record<string, unknown>, except?: VisitorSocket): void {
-    for (const socket of this.sockets.get(visitorId) ?? []) if (socket !== except) sendTo(socket, frame);
+  private detach(connection: VisitorConnection): void {
+    const list = this.sockets.get(connection.visitorId);
+    if (!list) return;
+    const index = list.indexOf(connection);
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) {
+      this.sockets.delete(connection.visitorId);
+      this.presence.release(connection.visitorId);
+    }
   }
 
   /** Drops sockets that did not answer the last ping (a laptop closed mid-chat) and forgets full rate buckets. */
   private pingAll(): void {
-    for (const [visitorId, set] of this.sockets) {
-      for (const socket of set) {
+    for (const list of this.sockets.values()) {
+      for (const connection of [...list]) {
+        const { socket } = connection;
         if (!this.alive.get(socket)) {
           socket.terminate();
-          this.detach(visitorId, socket);
+          this.detach(connection);
           continue;
         }
         this.alive.set(socket, false);
         socket.ping();
       }
     }
-    this.limits.sweep((key) => (key.startsWith('ip:') ? this.options.ipRatePerMinute : this.options.ratePerMinute));
+    this.limits.sweep();
   }
 }
 
 // ---- small pure helpers ----------------------------------------------------------------------------------
-
-const OPEN = 1;
-
-function sendTo(socket: VisitorSocket, frame: Record<string, unknown>): void {
-  if (socket.readyState === OPEN) socket.send(JSON.stringify(frame));
-}
 
 function tooMany(reply: FastifyReply, waitMs: number) {
   return reply
@@ -485,65 +399,4 @@ function clientIp(request: FastifyRequest): string {
   } catch {
     return 'unknown';
   }
-}
-
-function bearer(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-}
-
-function mimeTypeOf(request: FastifyRequest): string {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-function kindOf(mimeType: string): Attachment['kind'] {
-  if (mimeType.startsWith('image/')) return 'photo';
-  if (mimeType.startsWith('video/')) return 'video';
-  if (mimeType.startsWith('audio/')) return 'audio';
-  return 'document';
-}
-
-/** Images are shown inline: a file claiming to be one must start like one. */
-function looksLike(mimeType: string, data: Buffer): boolean {
-  const starts = (...bytes: number[]) => bytes.every((b, i) => data[i] === b);
-  switch (mimeType) {
-    case 'image/png':
-      return starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-    case 'image/jpeg':
-      return starts(0xff, 0xd8, 0xff);
-    case 'image/gif':
-      return data.subarray(0, 6).toString('latin1') === 'GIF87a' || data.subarray(0, 6).toString('latin1') === 'GIF89a';
-    case 'image/webp':
-      return data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP';
-    default:
-      // Other image types (svg...) only if the operator allowed them; served with a sandboxing CSP.
-      return true;
-  }
-}
-
-function cleanFileName(header: string | string[] | undefined): string {
-  let name = typeof header === 'string' ? header : '';
-  try {
-    name = decodeURIComponent(name);
-  } catch {
-    // keep it as sent
-  }
-  name = name.replace(/^.*[\\/]/, '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
-  return name || 'file';
-}
-
-function cleanProfile(profile: unknown): InboundMessage['profile'] {
-  if (!profile || typeof profile !== 'object') return {};
-  const { name, email } = profile as { name?: unknown; email?: unknown };
-  return {
-    name: typeof name === 'string' && name.trim() ? name.trim().slice(0, 100) : undefined,
-    email: typeof email === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim()) ? email.trim().slice(0, 200) : undefined,
-  };
-}
-
-/** Locations and contacts are shown as text lines, not files. */
-function describeInline(attachment: Attachment): string | undefined {
-  if (attachment.kind === 'location' && attachment.location) return `📍 ${attachment.location.latitude}, ${attachment.location.longitude}`;
-  if (attachment.kind === 'contact' && attachment.contact) return ['👤', attachment.contact.name, attachment.contact.phone].filter(Boolean).join(' ');
-  return undefined;
 }

@@ -7,14 +7,18 @@ import type { Config } from '../src/config.js';
 import { conversationOf, parseCloseReason, REASON_LABEL } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
-/** Closes the chat, tells the customer with the closing template, and returns the answer for the topic. */
+/**
+ * Closes the chat, tells the customer with the closing template, and returns the answer for the topic, which
+ * also shows what the customer was told: one message into the group instead of two.
+ */
 async function closeAndTell(conversation: ConversationDoc, operator: OperatorDoc, reason: CloseReason, comment: string | undefined, config: Config): Promise<string> {
   const closed = await closeConversation(conversation, operator, reason, comment);
   const customer = await CustomerModel.findById(closed.customer);
-  if (customer && !customer.unreachable) {
-    await sendSystemMessage(closed, await renderTemplate('messages', 'closed', customer.language ?? undefined, { customerName: customer.name ?? '', companyName: config.companyName }));
-  }
-  return `✅ Chat #${closed.number} closed by ${operator.name}: ${REASON_LABEL[reason]}${comment ? ` — ${comment}` : ''}.`;
+  const answer = `✅ Chat #${closed.number} closed by ${operator.name}: ${REASON_LABEL[reason]}${comment ? ` — ${comment}` : ''}.`;
+  if (!customer || customer.unreachable) return answer;
+  const farewell = await renderTemplate('messages', 'closed', customer.language ?? undefined, { customerName: customer.name ?? '', companyName: config.companyName });
+  await sendSystemMessage(closed, farewell, { showInConsole: false });
+  return `${answer}\n🤖 The customer was told: ${farewell}`;
 }
 
 export const close: Command = {

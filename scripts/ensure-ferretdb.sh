@@ -22,6 +22,10 @@
 # 7. ferretdb-patches/data_dir_lock.go: with SUPPORT_GATEWAY_LOCK_FILE set, the server takes an exclusive flock
 #    on that file before it opens its SQLite files (exit code 75 if another server holds it) and writes its pid,
 #    its parent's pid and its port into it; the kernel drops the lock when the server ends, however it ends.
+# 8. Updates are not atomic: FerretDB reads the documents, changes them in memory and writes them back by _id, so
+#    two updates of one document at once can undo each other. ferretdb-patches/atomic_updates.go makes the read
+#    and the write of each update and findAndModify one step per collection (a mutex): atomic between every
+#    client of the server, as on MongoDB.
 # Progress messages go to stderr prefixed "ensure-ferretdb: " (src/db/embedded-binary.ts shows them as they come);
 # a missing Go is one line of its own and exit code 3.
 set -euo pipefail
@@ -82,6 +86,14 @@ UPDATE="$WORK/internal/handler/msg_update.go"
 cp "$HERE/ferretdb-patches/update_by_ids.go" "$WORK/internal/handler/"
 perl -0pi -e 's~\n\tfor _, u := range params.Updates \{\n~\n\tif c, err := db.Collection(params.Collection); err == nil {\n\t\tif matched, modified, handled, err := h.updateByIDs(ctx, c, params); handled {\n\t\t\treturn matched, modified, types.MakeArray(0), err\n\t\t}\n\t}\n\n\tfor _, u := range params.Updates {\n~' "$UPDATE"
 grep -q 'h.updateByIDs(ctx, c, params)' "$UPDATE" || fail 5 "$UPDATE"
+
+# 8
+cp "$HERE/ferretdb-patches/atomic_updates.go" "$WORK/internal/handler/"
+perl -0pi -e 's~(func \(h \*Handler\) updateDocument\(ctx context.Context, params \*common.UpdateParams\) \(int32, int32, \*types.Array, error\) \{\n)~$1\tdefer lockCollectionForUpdate(params.DB, params.Collection)()\n\n~' "$UPDATE"
+grep -q 'defer lockCollectionForUpdate(params.DB, params.Collection)()' "$UPDATE" || fail 8 "$UPDATE"
+FAM="$WORK/internal/handler/msg_findandmodify.go"
+perl -0pi -e 's~(func \(h \*Handler\) findAndModifyDocument\(ctx context.Context, params \*common.FindAndModifyParams\) \(\*findAndModifyResult, error\) \{\n)~$1\tdefer lockCollectionForUpdate(params.DB, params.Collection)()\n\n~' "$FAM"
+grep -q 'defer lockCollectionForUpdate(params.DB, params.Collection)()' "$FAM" || fail 8 "$FAM"
 
 # 6, 7
 # Their init() functions run only if they land in the binary's main package.

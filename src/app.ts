@@ -65,6 +65,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const http = createHttpServer({
     logger,
     metrics,
+    timeouts: config.http,
     health: {
       database: () => databaseMonitor.state(),
       components: () => ({
@@ -75,7 +76,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   });
   for (const part of [...channels, operatorConsole]) if (hasHttpRoutes(part)) await part.registerRoutes(http);
 
-  const deliverers = new Map<string, Deliverer>(channels.map((c) => [c.kind, channelDeliverer(c)]));
+  const deliverers = new Map<string, Deliverer<unknown>>(channels.map((c) => [c.kind, channelDeliverer(c)]));
   if (operatorConsole) deliverers.set(CONSOLE_ROUTE, operatorConsole.deliverer);
   const worker = new OutboxWorker({
     workerId: config.instanceId,
@@ -106,7 +107,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       logger.info({ channel, state, detail }, 'channel state changed');
       // Operators hear of an outage once when it starts and once when it ends, not once per message.
       const notice = state === 'down' && previous !== 'down' ? `⚠️ ${channel} is down${detail ? `: ${detail}` : ''}. Replies to its customers wait in the outbox and are retried.` : state === 'up' && previous === 'down' ? `✅ ${channel} is back up.` : undefined;
-      if (notice) requestConsole({ action: 'notice', text: notice }).catch((error: unknown) => logger.error({ err: error, channel }, 'could not queue the channel state notice'));
+      if (notice) requestConsole({ action: 'notice', text: notice, alert: true }).catch((error: unknown) => logger.error({ err: error, channel }, 'could not queue the channel state notice'));
     },
   };
 

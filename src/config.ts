@@ -46,6 +46,21 @@ const integerList = z
     return items.map(Number);
   });
 
+/** A size in bytes, or with kb/mb/gb, up to `max` when given. */
+const byteSize = (fallback: string, max = Infinity) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
+      const bytes = m ? Math.floor(Number(m[1]) * { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb' | 'gb']) : NaN;
+      if (!(bytes > 0 && bytes <= max)) {
+        ctx.addIssue({ code: 'custom', message: `expected a size${max < Infinity ? ` up to ${Math.floor(max / 1024 ** 2)}mb` : ''} like 10mb, 512kb or 1048576, got "${value}"` });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
 const port = (fallback: number) => z.coerce.number({ message: 'expected a port number' }).int().min(1).max(65535).default(fallback);
 
 /** One support mailbox: `EMAIL_<name>` for the first, `EMAIL_2_<name>` … `EMAIL_9_<name>` for more. */
@@ -113,6 +128,9 @@ const schema = z
     HOST: z.string().default('0.0.0.0'),
     PORT: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535).default(3000),
     PUBLIC_URL: z.url({ message: 'expected an absolute URL such as https://support.example.com' }).optional(),
+    HTTP_HEADERS_TIMEOUT: duration('10s'),
+    HTTP_REQUEST_TIMEOUT: duration('60s'),
+    HTTP_KEEP_ALIVE_TIMEOUT: duration('5s'),
 
     MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
     DATA_DIR: z.string().default('./data'),
@@ -130,7 +148,13 @@ const schema = z
     TELEGRAM_WEBHOOK_URL: z.url({ message: 'expected an absolute https URL' }).optional(),
     TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{16,256}$/, 'expected 16-256 characters of A-Z, a-z, 0-9, _ or -').optional(),
     ADMIN_TELEGRAM_IDS: integerList,
+    TELEGRAM_HELPER_BOT_TOKENS: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((tokens) => tokens.every((t) => /^\d+:[\w-]+$/.test(t)), { message: 'expected comma-separated bot tokens like 123456:ABC-DEF' }),
     DASHBOARD_INTERVAL: duration('5s'),
+    TOPIC_RENAME_DELAY: duration('15s'),
 
     RATE_TELEGRAM_PER_CHAT_PER_SECOND: positiveNumber(1),
     RATE_TELEGRAM_PER_GROUP_PER_MINUTE: positiveNumber(20),
@@ -150,19 +174,8 @@ const schema = z
       .transform((v) => v.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean))
       .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s?#]+$/i.test(o)), { message: 'expected * or comma-separated origins like https://www.example.com,https://shop.example.com' }),
     WEBCHAT_ASK_CONTACT: boolean(false),
-    WEBCHAT_MAX_FILE_SIZE: z
-      .string()
-      .default('10mb')
-      .transform((value, ctx) => {
-        const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb)?$/i.exec(value.trim());
-        const bytes = m ? Math.floor(Number(m[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb']) : NaN;
-        // Files are stored in one database document each, which may not exceed 16 MB.
-        if (!(bytes > 0 && bytes <= 15 * 1024 * 1024)) {
-          ctx.addIssue({ code: 'custom', message: `expected a size up to 15mb like 10mb, 512kb or 1048576, got "${value}"` });
-          return z.NEVER;
-        }
-        return bytes;
-      }),
+    // Files are stored in one database document each, which may not exceed 16 MB.
+    WEBCHAT_MAX_FILE_SIZE: byteSize('10mb', 15 * 1024 * 1024),
     WEBCHAT_ALLOWED_FILE_TYPES: z
       .string()
       .default('image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain')
@@ -171,6 +184,12 @@ const schema = z
     WEBCHAT_RATE_PER_MINUTE: positiveNumber(20),
     WEBCHAT_IP_RATE_PER_MINUTE: positiveNumber(120),
     WEBCHAT_TOKEN_TTL: duration('30d'),
+    WEBCHAT_TABS_PER_VISITOR: z.coerce.number({ message: 'expected a whole number' }).int('expected a whole number').min(1, 'expected 1 or more').default(5),
+    WEBCHAT_IP_CONNECTS_PER_MINUTE: positiveNumber(60),
+    WEBCHAT_HISTORY_MESSAGES: z.coerce.number({ message: 'expected a whole number' }).int('expected a whole number').min(1, 'expected 1 or more').max(200, 'expected at most 200').default(50),
+    WEBCHAT_UNSENT_UPLOAD_TTL: duration('1h'),
+    WEBCHAT_UPLOAD_BYTES_PER_HOUR: byteSize('50mb'),
+    WEBCHAT_IP_UPLOAD_BYTES_PER_HOUR: byteSize('200mb'),
     // @section vk variables
     VK_TOKEN: z.string().min(1).optional(),
     VK_GROUP_ID: z.coerce.number({ message: 'expected the numeric community id' }).int().positive('expected the numeric community id').optional(),
@@ -241,6 +260,9 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     // @section email checks (mailboxes: parseMailboxes)
+    if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT'], message: 'expected at most HTTP_REQUEST_TIMEOUT: the headers are part of the request' });
+    }
     // @section webchat checks
     if (env.WEBCHAT_ENABLED && !env.WEBCHAT_SECRET && env.NODE_ENV === 'production') {
       ctx.addIssue({ code: 'custom', path: ['WEBCHAT_SECRET'], message: 'required in production while the web chat is on: it signs visitor sessions (set WEBCHAT_ENABLED=false to turn the web chat off)' });
@@ -310,7 +332,8 @@ export interface Config {
   env: Env['NODE_ENV'];
   instanceId: string;
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
-  http: { host: string; port: number; publicUrl?: string };
+  /** Timeouts: a client slower than these is dropped (headersTimeoutMs ≤ requestTimeoutMs). */
+  http: { host: string; port: number; publicUrl?: string; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   database: { uri?: string; dataDir: string };
   conversations: { reopenWindowMs: number };
   outbox: { leaseMs: number; pollIntervalMs: number; maxAttempts: number; sendTimeoutMs: number };
@@ -320,7 +343,10 @@ export interface Config {
     apiRoot: string;
     webhook?: { url: string; secret: string };
     adminIds: number[];
+    /** Further bots in the operator group that only send: each brings its own share of the group's budget. */
+    helperTokens: string[];
     dashboardIntervalMs: number;
+    topicRenameDelayMs: number;
   };
   rateLimits: { telegramPerChatPerSecond: number; telegramPerGroupPerMinute: number; telegramGlobalPerSecond: number };
   shutdownTimeoutMs: number;
@@ -345,6 +371,14 @@ export interface Config {
     ratePerMinute: number;
     ipRatePerMinute: number;
     tokenTtlMs: number;
+    /** Open sockets per visitor (per gateway copy); one more closes the oldest. */
+    tabsPerVisitor: number;
+    ipConnectsPerMinute: number;
+    /** How many of the latest messages a widget gets on connect. */
+    historyMessages: number;
+    unsentUploadTtlMs: number;
+    uploadBytesPerHour: number;
+    ipUploadBytesPerHour: number;
   };
   // @section vk config type
   vk?: { token: string; groupId: number; apiBaseUrl: string; callback?: { confirmationCode: string; secret: string } };
@@ -401,7 +435,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: env.NODE_ENV,
     instanceId: env.INSTANCE_ID ?? defaultInstanceId(env),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ? ['true', '1', 'yes'].includes(env.LOG_PRETTY) : env.NODE_ENV === 'development' },
-    http: { host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL },
+    http: { host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },
     database: { uri: env.MONGODB_URI, dataDir: env.DATA_DIR },
     conversations: { reopenWindowMs: env.REOPEN_WINDOW },
     outbox: { leaseMs: env.OUTBOX_LEASE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL, maxAttempts: env.OUTBOX_MAX_ATTEMPTS, sendTimeoutMs: env.OUTBOX_SEND_TIMEOUT },
@@ -413,7 +447,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
             apiRoot: env.TELEGRAM_API_ROOT,
             webhook: env.TELEGRAM_WEBHOOK_URL && env.TELEGRAM_WEBHOOK_SECRET ? { url: env.TELEGRAM_WEBHOOK_URL, secret: env.TELEGRAM_WEBHOOK_SECRET } : undefined,
             adminIds: env.ADMIN_TELEGRAM_IDS,
+            helperTokens: env.TELEGRAM_HELPER_BOT_TOKENS,
             dashboardIntervalMs: env.DASHBOARD_INTERVAL,
+            topicRenameDelayMs: env.TOPIC_RENAME_DELAY,
           }
         : undefined,
     rateLimits: {
@@ -437,6 +473,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           ratePerMinute: env.WEBCHAT_RATE_PER_MINUTE,
           ipRatePerMinute: env.WEBCHAT_IP_RATE_PER_MINUTE,
           tokenTtlMs: env.WEBCHAT_TOKEN_TTL,
+          tabsPerVisitor: env.WEBCHAT_TABS_PER_VISITOR,
+          ipConnectsPerMinute: env.WEBCHAT_IP_CONNECTS_PER_MINUTE,
+          historyMessages: env.WEBCHAT_HISTORY_MESSAGES,
+          unsentUploadTtlMs: env.WEBCHAT_UNSENT_UPLOAD_TTL,
+          uploadBytesPerHour: env.WEBCHAT_UPLOAD_BYTES_PER_HOUR,
+          ipUploadBytesPerHour: env.WEBCHAT_IP_UPLOAD_BYTES_PER_HOUR,
         }
       : undefined,
     // @section vk config value

@@ -4,7 +4,7 @@ import { OPEN_STATUSES } from './db/models/conversation.js';
 import { isDuplicateKeyError } from './db/errors.js';
 import { chatKeyOf, openConversation } from './conversations/open.js';
 import { statusOnCustomerMessage, transition } from './conversations/lifecycle.js';
-import { holdRelays, requestConsole, showCustomerMessages } from './console/actions.js';
+import { queueRelays, requestConsole } from './console/actions.js';
 import { createKeyedGroupCommit } from './util/group-commit.js';
 import { conversationLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -73,7 +73,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
    */
   async function duplicate(message: InboundMessage, seen: StoredMessage | null): Promise<InboundResult> {
     metrics?.duplicates.inc({ channel: message.channel });
-    if (seen && !seen.consoleSkipped && !seen.consoleMessageIds?.length) await showCustomerMessages(seen.conversation, [seen._id]);
+    if (seen && !seen.consoleSkipped && !seen.consoleMessageIds?.length) await queueRelays(seen.conversation, [seen._id]);
     return { status: 'duplicate' };
   }
 
@@ -131,13 +131,13 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     const log = conversationLogger(logger, conversation);
 
     const docs = messages.map((message) => customerMessageDoc(message, conversation._id, customer, customer.blocked ? 'blocked customer' : undefined));
-    // Queued before anything is stored, so that whatever is stored gets shown even if the process dies next.
-    await holdRelays(conversation._id, docs.filter((doc) => !doc.consoleSkipped).map((doc) => doc._id));
 
-    // The message inserts and the conversation's update go out together; the update counts every message and
-    // is corrected for one that turns out to be stored already (another process) or cannot be stored.
+    // The message inserts, their relays and the conversation's update go out together; the update counts every
+    // message and is corrected for one that turns out to be stored already (another process) or cannot be stored.
+    // A relay queued with its message shows it whatever happens to this process next.
     const [inserts] = await Promise.all([
       Promise.allSettled(docs.map((doc) => insertMessage(doc))),
+      queueRelays(conversation._id, docs.filter((doc) => !doc.consoleSkipped).map((doc) => doc._id)),
       (async () => {
         await updateConversation(conversation._id, { $set: { lastCustomerMessageAt: messages.at(-1)!.sentAt, lastActivityAt: new Date() }, $inc: { 'counts.in': messages.length } });
         const status = statusOnCustomerMessage(conversation);
@@ -157,9 +157,6 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     if (stored.length === 0) return results;
     metrics?.inbound.inc({ channel: messages[0]!.channel }, stored.length);
 
-    // Only now: once operators see the messages they act on the chat, and on FerretDB (whose updates are not
-    // atomic) a conversation write still in flight would overwrite what they did.
-    await showCustomerMessages(conversation._id, stored.filter(({ doc }) => !doc.consoleSkipped).map(({ doc }) => doc._id));
     if (found.opened) await requestConsole({ action: 'newConversationAlert', conversation: conversation._id });
 
     for (const [j, { message, doc, index }] of stored.entries()) {

@@ -17,6 +17,7 @@ import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
+import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { ChannelSink } from '../src/domain.js';
 
@@ -33,6 +34,7 @@ const sink: ChannelSink = {
     await inbox.receive(message);
   },
   typing: (channel, externalChatId) => void typingVisitors.push(`${channel}:${externalChatId}`),
+  deliveryStatus: (channel, externalId, status, error) => recordDeliveryReceipt(channel, externalId, status, error),
 };
 
 function channelOptions(overrides: Partial<WebchatOptions>): WebchatOptions {
@@ -46,6 +48,13 @@ function channelOptions(overrides: Partial<WebchatOptions>): WebchatOptions {
     ratePerMinute: 3,
     ipRatePerMinute: 10,
     tokenTtlMs: 3600_000,
+    tabsPerVisitor: 5,
+    ipConnectsPerMinute: 1000,
+    historyMessages: 50,
+    unsentUploadTtlMs: 3600_000,
+    uploadBytesPerHour: 50 * 1024 * 1024,
+    ipUploadBytesPerHour: 200 * 1024 * 1024,
+    instanceId: 'webchat-test',
     logger: testLogger,
     ...overrides,
   };
@@ -362,7 +371,8 @@ describe('web chat in a real browser', () => {
     expect(await shown.locator('.text').textContent()).toBe(reply);
     expect(await shown.locator('b, img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
-    await until(async () => (await MessageModel.findOne({ direction: 'out' }).lean())?.delivery?.status === 'sent');
+    // The widget confirmed it showed the reply: the operator sees it delivered, not just sent.
+    await until(async () => (await MessageModel.findOne({ direction: 'out' }).lean())?.delivery?.status === 'delivered');
 
     // Offered answers are buttons under the newest message; a tap sends its text and takes the buttons away.
     await sendSystemMessage(conversation, 'How would you rate our help, 1 to 5?', { quickReplies: RATING_CHOICES });
@@ -446,6 +456,34 @@ describe('web chat in a real browser', () => {
     await page.locator('.launcher').click();
     await page.locator('.msg.visitor').nth(1).waitFor();
     expect(await page.locator('.msg.visitor').allTextContents()).toEqual(['before the outage', 'written during the outage']);
+    await context.close();
+  });
+
+  it('a visitor with more tabs than allowed: the oldest tab lets go without reconnecting until it is used again', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext();
+    const visitorSockets = () => [...live.websocketServer.clients].filter((c) => c.readyState === 1).length;
+    const before = visitorSockets();
+    const pages: Page[] = [];
+    for (let i = 0; i < 6; i++) {
+      const page = await context.newPage();
+      if (i === 0) await openWidget(page);
+      else await page.goto(pageUrl);
+      // Every tab after the first connects at once (the visitor has a token): wait until its socket is there.
+      await until(() => visitorSockets() === before + Math.min(i + 1, 5) || (i === 5 && visitorSockets() === before + 5));
+      pages.push(page);
+    }
+    await pages[0]!.locator('.status.show').filter({ hasText: 'open in another tab' }).waitFor();
+    // No reconnect loop between the tabs.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(visitorSockets()).toBe(before + 5);
+    expect(await pages[1]!.locator('.status.show').count()).toBe(0);
+    // Used again, the first tab takes a socket back; now the second is the oldest and lets go.
+    await pages[0]!.locator('.launcher').click(); // closes the panel it had open
+    await pages[0]!.locator('.launcher').click(); // and opens it again
+    // Its panel is closed: the notice waits there for when the visitor opens it.
+    await pages[1]!.locator('.status.show').filter({ hasText: 'open in another tab' }).waitFor({ state: 'attached' });
+    await until(() => pages[0]!.locator('.status.show').count().then((n) => n === 0));
+    expect(visitorSockets()).toBe(before + 5);
     await context.close();
   });
 

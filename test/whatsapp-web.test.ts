@@ -47,7 +47,7 @@ beforeAll(() => {
   // The worker delivers through whichever channel the current test started.
   worker = new OutboxWorker({
     workerId: 'whatsapp-web-test',
-    deliverers: new Map([['whatsapp', { rateBuckets: () => [], deliver: (item) => channelDeliverer(channel).deliver(item) }]]),
+    deliverers: new Map([['whatsapp', { rateBuckets: () => [], deliver: (item) => channelDeliverer(channel).deliver(item, undefined) }]]),
     logger: testLogger,
     leaseMs: 10_000,
     pollIntervalMs: 50,

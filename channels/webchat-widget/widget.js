@@ -46,6 +46,8 @@
   var typingTimer = null;
   var opened = false;
   var started = false;
+  // Closed by the server because the chat is open in too many tabs: this tab reconnects only when used again.
+  var evicted = false;
   var unread = 0;
   var rendered = {};
   // Delivery of queued messages on the current socket, by clientId: sent and waiting for the answer, waiting
@@ -322,6 +324,7 @@
   function connect() {
     if (socket || reconnectTimer) return;
     started = true;
+    evicted = false;
     setStatus(store.queue.length ? 'Connecting\u2026 your messages will be sent shortly.' : 'Connecting\u2026');
     ensureSession().then(
       function () {
@@ -347,6 +350,9 @@
             store.token = null;
             save();
             scheduleReconnect(0);
+          } else if (event.code === 4409) {
+            evicted = true;
+            setStatus('The chat is open in another tab.');
           } else {
             scheduleReconnect();
           }
@@ -384,10 +390,12 @@
       store.queue.forEach(function (item) { renderLine(lineOf(item), 'pending'); });
       refreshForm();
       flush();
+      confirm(frame.messages.filter(function (line) { return line.confirm; }).map(function (line) { return line.id; }));
     } else if (frame.type === 'ack') {
       settle(frame.clientId, '');
     } else if (frame.type === 'message') {
       renderLine(frame.message);
+      if (frame.message.confirm) confirm([frame.message.id]);
       typingEl.textContent = '';
       if (frame.message.from !== 'visitor' && !opened) {
         unread += 1;
@@ -413,6 +421,13 @@
         settle(frame.clientId, 'failed');
         showNotice('This message could not be sent.');
       }
+    }
+  }
+
+  /** Tells the server which replies are now shown, so support sees them delivered. */
+  function confirm(ids) {
+    for (var i = 0; i < ids.length; i += 50) {
+      if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: 'received', ids: ids.slice(i, i + 50) }));
     }
   }
 
@@ -570,6 +585,10 @@
     save();
     refreshForm();
     input.focus();
+  });
+  // A tab closed for another one comes back when the visitor looks at it again.
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'visible' && evicted && !socket) connect();
   });
   window.addEventListener('online', function () {
     if (!started || socket) return;

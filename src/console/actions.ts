@@ -1,7 +1,6 @@
 import type { Types } from 'mongoose';
-import { enqueue, wakeWorkers } from '../outbox/enqueue.js';
+import { enqueue } from '../outbox/enqueue.js';
 import { derivedObjectId } from '../db/derived-id.js';
-import { OutboxItemModel } from '../db/models/index.js';
 
 /**
  * What the core asks of the operator console. The console (Telegram today) is a deliverer on the
@@ -13,8 +12,32 @@ export type ConsoleRequest =
   | { action: 'conversationChanged'; conversation: Types.ObjectId }
   | { action: 'newConversationAlert'; conversation: Types.ObjectId }
   | { action: 'deliveryStatus'; conversation: Types.ObjectId; message: Types.ObjectId }
-  | { action: 'notice'; conversation?: Types.ObjectId; text: string; mention?: 'onDuty' | 'supervisors' | 'owner'; html?: boolean; buttons?: NoticeButton[][]; threadId?: number; file?: NoticeFile }
+  | { action: 'notice'; conversation?: Types.ObjectId; text: string; mention?: 'onDuty' | 'supervisors' | 'owner'; html?: boolean; buttons?: NoticeButton[][]; threadId?: number; replyTo?: number; file?: NoticeFile; alert?: boolean }
   | { action: 'dashboard' };
+
+/**
+ * Who gets the operator group's budget first (Telegram allows a bot about 20 sends a minute into a group): a
+ * customer's words, answers to operators and failure notices; then alerts (new chat, SLA, reminders, reports);
+ * then cosmetics, which only ever spend what nothing else is waiting for.
+ */
+export const CONSOLE_PRIORITY = { words: 1, alert: 2, cosmetic: 3 } as const;
+
+/**
+ * Cosmetic requests show the latest state of one thing (a topic's name, a message's reaction, the dashboard):
+ * one item per thing, however often asked; it reads the state when it runs.
+ */
+function cosmeticKey(request: ConsoleRequest): string | undefined {
+  if (request.action === 'conversationChanged') return `topic:${request.conversation}`;
+  if (request.action === 'deliveryStatus') return `reaction:${request.message}`;
+  if (request.action === 'dashboard') return 'dashboard';
+  return undefined;
+}
+
+function priorityOf(request: ConsoleRequest): number {
+  if (cosmeticKey(request)) return CONSOLE_PRIORITY.cosmetic;
+  if (request.action === 'newConversationAlert' || (request.action === 'notice' && request.alert)) return CONSOLE_PRIORITY.alert;
+  return CONSOLE_PRIORITY.words;
+}
 
 export interface NoticeButton {
   text: string;
@@ -30,52 +53,52 @@ export interface NoticeFile {
 
 export const CONSOLE_ROUTE = 'console';
 export const GENERAL_STREAM = 'console:general';
-export const DASHBOARD_STREAM = 'console:dashboard';
 
 export function conversationStream(conversationId: Types.ObjectId | string): string {
   return `console:conv:${conversationId}`;
 }
 
 function streamOf(request: ConsoleRequest): string {
-  if (request.action === 'dashboard') return DASHBOARD_STREAM;
-  if (request.action === 'newConversationAlert' || !request.conversation) return GENERAL_STREAM;
+  // A cosmetic item is its own stream: a waiting topic rename never holds up the chat's messages.
+  const cosmetic = cosmeticKey(request);
+  if (cosmetic) return `console:${cosmetic}`;
+  if (request.action === 'dashboard' || request.action === 'newConversationAlert' || !request.conversation) return GENERAL_STREAM;
   return conversationStream(request.conversation);
 }
 
 /**
  * Queues a request to the console, ordered with everything else shown for the same conversation.
  * `onceKey` names a request that must not be queued twice (a scheduled report): while its item waits, asking
- * again changes nothing. A relay is always once per message.
+ * again changes nothing. A relay is always once per message; a cosmetic request once per thing it shows.
  */
 export async function requestConsole(request: ConsoleRequest, options: { onceKey?: string; notBefore?: Date } = {}): Promise<void> {
-  const { action, conversation, message, buttons, ...payload } = request as ConsoleRequest & { conversation?: Types.ObjectId; message?: Types.ObjectId; buttons?: NoticeButton[][] };
+  const { action, conversation, message, buttons, alert: _alert, ...payload } = request as ConsoleRequest & { conversation?: Types.ObjectId; message?: Types.ObjectId; buttons?: NoticeButton[][]; alert?: boolean };
   // FerretDB stores no nested arrays: keyboard rows travel as objects.
   const buttonRows = buttons?.map((row) => ({ buttons: row }));
-  const _id = options.onceKey ? derivedObjectId(options.onceKey) : action === 'relay' ? relayItemId(message!) : undefined;
-  await enqueue({ _id, route: CONSOLE_ROUTE, action, stream: streamOf(request), conversation, message, payload: buttonRows ? { ...payload, buttonRows } : payload, notBefore: options.notBefore });
+  const cosmetic = cosmeticKey(request);
+  const key = options.onceKey ?? cosmetic ?? (action === 'relay' ? relayKey(message!) : undefined);
+  await enqueue({
+    _id: key ? derivedObjectId(key) : undefined,
+    route: CONSOLE_ROUTE,
+    action,
+    stream: streamOf(request),
+    conversation,
+    message,
+    payload: buttonRows ? { ...payload, buttonRows } : payload,
+    notBefore: options.notBefore,
+    priority: priorityOf(request),
+    coalesce: Boolean(cosmetic),
+  });
 }
 
 /** A message's relay is one outbox item, whoever asks for it and however often. */
-const relayItemId = (message: Types.ObjectId | string) => derivedObjectId(`relay:${message}`);
-
-/** How long a held relay waits for its message to be stored before it comes due by itself. */
-const RELAY_HOLD_MS = 30_000;
+const relayKey = (message: Types.ObjectId | string) => `relay:${message}`;
 
 /**
- * Queues the relays of customer messages about to be stored, held back until `showCustomerMessages` lets them
- * go. A crash between storing and showing leaves them to come due by themselves after a while, so a stored
- * message is shown whatever happens to the process, on every channel; a relay whose message was never
- * stored shows nothing.
+ * Queues the relays of customer messages that are being stored, at the same time as they are stored: whatever
+ * of them gets stored is shown, even if the process dies right after, on every channel. A relay whose message is
+ * not stored (yet) waits for it a while (`RELAY_WAITS_FOR_MESSAGE_MS` in the console) and then shows nothing.
  */
-export async function holdRelays(conversation: Types.ObjectId, messages: Types.ObjectId[]): Promise<void> {
-  const notBefore = new Date(Date.now() + RELAY_HOLD_MS);
-  await Promise.all(messages.map((message) => requestConsole({ action: 'relay', conversation, message }, { notBefore })));
-}
-
-/** Shows stored customer messages now: releases their held relays, or queues those that are missing. */
-export async function showCustomerMessages(conversation: Types.ObjectId, messages: Types.ObjectId[]): Promise<void> {
-  if (messages.length === 0) return;
-  const released = await OutboxItemModel.updateMany({ _id: { $in: messages.map(relayItemId) }, status: 'pending' }, { $set: { nextAttemptAt: new Date() } });
-  if (released.matchedCount < messages.length) await Promise.all(messages.map((message) => requestConsole({ action: 'relay', conversation, message })));
-  wakeWorkers();
+export async function queueRelays(conversation: Types.ObjectId, messages: Types.ObjectId[]): Promise<void> {
+  await Promise.all(messages.map((message) => requestConsole({ action: 'relay', conversation, message })));
 }

@@ -3,7 +3,7 @@ import type { Deliverer } from '../outbox/worker.js';
 
 /** The operators' side of the gateway (a Telegram group). It performs console requests as a deliverer. */
 export interface OperatorConsole {
-  readonly deliverer: Deliverer;
+  readonly deliverer: Deliverer<unknown>;
   state(): ChannelState;
   start(): Promise<void>;
   stop(): Promise<void>;

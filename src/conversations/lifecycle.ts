@@ -74,13 +74,10 @@ export async function transition(conversation: ConversationDoc, to: Conversation
   if (to === 'archived') set.archivedAt = at;
 
   const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
-  // Re-read by _id, then write by _id, with no other write of this conversation in between (in this process):
-  // a move made since our caller's read is refused instead of overwritten.
-  await withConversationLock(conversation._id, async () => {
-    const current = await ConversationModel.findById(conversation._id, { status: 1 }).lean();
-    if (current?.status !== from) throw new ConcurrentChangeError(conversation.number);
-    await ConversationModel.updateOne({ _id: conversation._id }, update);
-  });
+  // Conditional on the status our caller read: a move made meanwhile, by this process or another, is refused
+  // instead of overwritten (atomic on MongoDB, and on the embedded FerretDB with its atomic-update patch).
+  const moved = await withConversationLock(conversation._id, () => ConversationModel.updateOne({ _id: conversation._id, status: from }, update));
+  if (moved.matchedCount === 0) throw new ConcurrentChangeError(conversation.number);
   if (conversation.chatKey && (to === 'closed' || from === 'closed')) {
     await ChatKeyModel.updateOne({ _id: conversation.chatKey }, to === 'closed' ? { $unset: { openConversation: '' } } : { $set: { openConversation: conversation._id, lastConversation: conversation._id } });
   }

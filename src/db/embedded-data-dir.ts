@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -64,7 +65,7 @@ export async function persistedPort(dataDir: string): Promise<number> {
   if (existing) return existing;
   // Written whole under a name of its own, then linked into place, which fails if the file exists: of two first
   // starts at once, one picks the port and the other reads it, never half-written.
-  const draft = `${file}.${process.pid}`;
+  const draft = `${file}.${process.pid}.${randomUUID()}`;
   await writeFile(draft, `${await freePort()}\n`);
   try {
     await link(draft, file);

@@ -24,5 +24,6 @@ export async function runOperatorFollowup(_ctx: JobsContext, data: OperatorFollo
     conversation: conversation._id,
     html: true,
     text: `⏰ ${who}reminder for chat #${conversation.number} (${conversation.status}): ${escapeHtml(data.text || 'follow up')}`,
+    alert: true,
   });
 }

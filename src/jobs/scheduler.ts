@@ -135,16 +135,21 @@ export class JobScheduler implements Planner {
     this.lease.start();
   }
 
-  /** Stops running jobs (waiting for running ones up to `timeoutMs`) and hands leadership over at once. */
+  /**
+   * Stops running jobs (waiting for running ones up to `timeoutMs`) and hands leadership over at once. Resolves
+   * only when Agenda's poller has no database call in flight, so the database can be closed right after.
+   */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    const poller = quietenPoller(this.agenda, () => this.started);
     if (this.lease.isLeader) {
       await this.agenda.drain({ timeout: timeoutMs, closeConnection: false });
       // Due jobs this leader had locked but not started: free them for the next leader now, not after the lock lifetime.
       await this.options.db.collection(JOBS_COLLECTION).updateMany({ lockedAt: { $ne: null } }, { $set: { lockedAt: null } }).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not free the job locks at stop; the next leader frees them'));
     }
     await this.lease.stop();
+    await poller.settled(timeoutMs);
   }
 
   /**
@@ -177,4 +182,58 @@ export class JobScheduler implements Planner {
     await this.agenda.start();
     for (const { interval, name, data } of this.recurring) await this.agenda.every(interval, name, data);
   }
+}
+
+/** The calls Agenda's poller makes on its own (not awaited by anyone who could handle their failure). */
+const POLLER_CALLS = new Set(['getNextJobToRun', 'lockJob', 'unlockJob', 'unlockJobs', 'saveJobState']);
+
+interface PollerGate {
+  inFlight: Set<Promise<unknown>>;
+  /** Poller calls are no-ops while this says so (between a stop and a new start). */
+  quiet: () => boolean;
+}
+const gates = new WeakMap<Agenda, PollerGate>();
+
+/**
+ * At a stop, Agenda's poller may still be in the middle of a round (`drain` only clears its timer) and fires some
+ * calls without awaiting them (unlocking a job it locked too early): once the database is closed they fail as
+ * unhandled rejections (MongoPoolClearedError). This puts a gate in front of Agenda's repository that counts the
+ * poller's calls in flight; `settled` waits for them, and for a round in progress, then makes later poller calls
+ * no-ops until the scheduler starts again (no job found, nothing saved: the next leader frees and runs what is left).
+ */
+function quietenPoller(agenda: Agenda, running: () => boolean): { settled(timeoutMs: number): Promise<void> } {
+  let closed = false;
+  let gate = gates.get(agenda);
+  if (!gate) {
+    const repository = agenda.db;
+    const created: PollerGate = { inFlight: new Set(), quiet: () => false };
+    agenda.db = new Proxy(repository, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (!POLLER_CALLS.has(String(name))) return value.bind(target);
+        return (...args: unknown[]) => {
+          if (created.quiet()) return Promise.resolve(undefined);
+          const call = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          created.inFlight.add(call);
+          void call.catch(() => undefined).finally(() => created.inFlight.delete(call));
+          return call;
+        };
+      },
+    });
+    gates.set(agenda, created);
+    gate = created;
+  }
+  const { inFlight } = gate;
+  gate.quiet = () => closed && !running();
+  // Agenda 6's processor, to see whether a round is still running (read defensively: internals).
+  const processor = (agenda as unknown as { jobProcessor?: { isJobQueueFilling?: Map<string, boolean>; localQueueProcessing?: number } }).jobProcessor;
+  const busy = () => inFlight.size > 0 || (processor?.isJobQueueFilling?.size ?? 0) > 0 || (processor?.localQueueProcessing ?? 0) > 0;
+  return {
+    async settled(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      closed = true;
+    },
+  };
 }

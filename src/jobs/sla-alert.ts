@@ -44,6 +44,7 @@ export async function runSlaAlert(ctx: JobsContext, data: SlaAlertData): Promise
       html: true,
       text: `🚨 <b>Chat #${conversation.number} still unanswered after ${waited}</b> · ${conversation.channel} · ${who}\nSupervisors, please step in.`,
       mention: 'supervisors',
+      alert: true,
     });
   } else {
     const owner = conversation.owner ? await OperatorModel.findById(conversation.owner).lean() : null;
@@ -54,6 +55,7 @@ export async function runSlaAlert(ctx: JobsContext, data: SlaAlertData): Promise
       html: true,
       text: `⏱ <b>Chat #${conversation.number} waits for an answer: ${waited}</b> · ${conversation.channel} · ${who}${ownerMention}`,
       mention: owner ? undefined : 'onDuty',
+      alert: true,
     });
   }
   conversationLogger(ctx.logger, conversation).warn({ level: data.level, waitedMs: now.getTime() - since.getTime() }, 'response time alert');

@@ -44,7 +44,8 @@ export async function runSurvey(ctx: JobsContext, data: SurveyData): Promise<voi
   const sent = await doOnce(surveyMark(data.conversationId, closedAt), conversation._id, ctx.now(), async () => {
     const customer = await CustomerModel.findById(conversation.customer);
     const text = await renderTemplate('messages', 'survey', customer?.language ?? undefined, { customerName: customer?.name ?? '', companyName: ctx.companyName });
-    await sendSystemMessage(conversation, text, { quickReplies: RATING_CHOICES });
+    // Not shown in the (closed) topic: the operators' group budget is for what they act on; the rating is shown.
+    await sendSystemMessage(conversation, text, { quickReplies: RATING_CHOICES, showInConsole: false });
   });
   if (!sent) return;
   conversationLogger(ctx.logger, conversation).info('satisfaction survey sent');
@@ -84,7 +85,7 @@ export function surveyReplyInterceptor(ctx: Pick<JobsContext, 'settings' | 'logg
     await updateConversation(conversation._id, { $set: { rating: { score: rating.score, comment: rating.comment, at }, lastCustomerMessageAt: message.sentAt }, $inc: { 'counts.in': 1 } });
     await refreshFacts(conversation._id);
     const stars = '⭐'.repeat(rating.score);
-    await requestConsole({ action: 'notice', conversation: conversation._id, text: `${stars} Customer rated this chat ${rating.score}/5${rating.comment ? `: ${rating.comment}` : ''}` });
+    await requestConsole({ action: 'notice', conversation: conversation._id, text: `${stars} Customer rated this chat ${rating.score}/5${rating.comment ? `: ${rating.comment}` : ''}`, alert: true });
     const thanks = await renderTemplate('messages', 'survey-thanks', customer.language ?? undefined, { customerName: customer.name ?? '', companyName: ctx.companyName });
     await sendSystemMessage(conversation, thanks, { showInConsole: false });
     conversationLogger(ctx.logger, conversation).info({ score: rating.score }, 'satisfaction rating stored');

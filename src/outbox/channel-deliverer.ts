@@ -22,6 +22,8 @@ export function channelDeliverer(channel: Channel & { attachmentRefPrefix?: stri
       }
       const message = await MessageModel.findById(item.message);
       if (!message) throw DeliveryError.permanent('the message to send no longer exists');
+      // A send cut short by a crash after it was recorded as sent (the item outlived the record): not again.
+      if (item.mayRepeat && message.delivery?.status && message.delivery.status !== 'pending') return { externalId: message.externalId ?? undefined };
       const conversation = await ConversationModel.findById(message.conversation);
       const customer = conversation && (await CustomerModel.findById(conversation.customer));
       if (!customer) throw DeliveryError.permanent('the customer of this conversation no longer exists');

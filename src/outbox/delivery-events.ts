@@ -4,6 +4,7 @@ import { CONSOLE_ROUTE, GENERAL_STREAM, requestConsole } from '../console/action
 import { enqueue } from './enqueue.js';
 import type { OutboxEvents } from './worker.js';
 import { updateMessage } from '../db/serialized-writes.js';
+import { escapeHtml } from '../util/html.js';
 
 /** Looks like "the user blocked the bot / messages from the community": the customer can't be reached. */
 const BLOCKED = /block|deactivated|forbidden|not allowed to send/i;
@@ -43,5 +44,10 @@ export async function setDelivery(messageId: unknown, status: DeliveryStatus, er
   if (error) set['delivery.error'] = error;
   if (externalId) set.externalId = externalId;
   const message = await updateMessage(String(messageId), { $set: set });
-  if (message) await requestConsole({ action: 'deliveryStatus', conversation: message.conversation, message: message._id });
+  if (!message) return;
+  await requestConsole({ action: 'deliveryStatus', conversation: message.conversation, message: message._id });
+  // The reason is not cosmetic: it goes out with the customers' words, under the operator's answer.
+  if (status === 'failed') {
+    await requestConsole({ action: 'notice', conversation: message.conversation, html: true, text: `⚠️ <b>Not delivered to the customer:</b> ${escapeHtml(error ?? 'unknown reason')}`, replyTo: message.consoleMessageId ?? undefined });
+  }
 }

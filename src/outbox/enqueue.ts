@@ -14,6 +14,13 @@ export interface NewOutboxItem {
   conversation?: Types.ObjectId;
   message?: Types.ObjectId;
   notBefore?: Date;
+  /** Where items share a budget, lower goes first (see the outbox item's `priority`). Default 1. */
+  priority?: number;
+  /**
+   * The item shows the latest state when it runs (a topic name, a reaction): asking again while it waits changes
+   * nothing, and asking while it is being sent makes it run once more. Needs a fixed _id.
+   */
+  coalesce?: boolean;
 }
 
 type Wakeup = () => void;
@@ -26,7 +33,7 @@ export function onEnqueued(wakeup: Wakeup): () => void {
 }
 
 /** Items became due (queued, or released early): local workers look at once. */
-export function wakeWorkers(): void {
+function wakeWorkers(): void {
   for (const wakeup of wakeups) wakeup();
 }
 
@@ -49,7 +56,8 @@ export async function enqueue(item: NewOutboxItem): Promise<OutboxItemDoc> {
   const _id = item._id ?? new Types.ObjectId();
   for (let attempt = 0; ; attempt++) {
     try {
-      const created = await insertOutboxItem(new OutboxItemModel({ ...item, _id, payload: item.payload ?? {}, seq: nextSeq(), nextAttemptAt: item.notBefore ?? now, createdAt: now }));
+      const { coalesce, notBefore, ...fields } = item;
+      const created = await insertOutboxItem(new OutboxItemModel({ ...fields, _id, payload: item.payload ?? {}, seq: nextSeq(), nextAttemptAt: notBefore ?? now, createdAt: now }));
       if (!item.notBefore) wakeWorkers();
       return created;
     } catch (error) {
@@ -57,6 +65,11 @@ export async function enqueue(item: NewOutboxItem): Promise<OutboxItemDoc> {
       // FerretDB does not say which unique index refused. Our _id: the item is queued already (a fixed _id, or
       // a batch that failed as a whole after storing it). Otherwise another process took this (stream, seq).
       const existing = await OutboxItemModel.findById(_id);
+      if (existing && item.coalesce) {
+        // A state to show replaces one that could not be shown.
+        const retry = existing.status === 'failed' ? { $set: { status: 'pending', attempts: 0, nextAttemptAt: item.notBefore ?? now }, $unset: { lastError: '', settledAt: '' } } : {};
+        await OutboxItemModel.updateOne({ _id }, { $inc: { revision: 1 }, ...retry });
+      }
       if (existing) return existing;
       if (attempt >= 10) throw error;
     }

@@ -8,18 +8,30 @@ import { onEnqueued } from './enqueue.js';
 import { DeliveryError } from './errors.js';
 import { RateLimiter, type BucketSpec } from './rate-limiter.js';
 
-export type ClaimedItem = OutboxItem & { _id: import('mongoose').Types.ObjectId };
+export type ClaimedItem = OutboxItem & {
+  _id: import('mongoose').Types.ObjectId;
+  /** How many pending items of its stream wait behind it (none: a deliverer need not look for more to merge). */
+  queuedBehind?: number;
+};
+
+/**
+ * What may be spent on an item now: a grant to send (handed to `deliver`), how long to wait, or nothing at all
+ * because the item no longer needs sending (an alert for a chat someone took, a name the topic already has).
+ */
+export type Reservation<Grant> = { grant: Grant } | { waitMs: number } | { skip: string };
 
 /** Delivers the items of one route (a channel, or the operator console). */
-export interface Deliverer {
-  /** Token buckets a send of this item must take from. */
-  rateBuckets(item: ClaimedItem): BucketSpec[];
+export interface Deliverer<Grant = undefined> {
+  /** Token buckets a send of this item must take from (kept in this process). */
+  rateBuckets?(item: ClaimedItem): BucketSpec[];
+  /** Instead of rateBuckets: the deliverer decides itself what a send may spend, and whether it is needed. */
+  reserve?(item: ClaimedItem): Promise<Reservation<Grant>>;
   /**
    * Sends it. Throw DeliveryError to say how it failed; any other error counts as transient.
    * Return `repeat: true` when one step of a multi-step item is done (e.g. a topic was created before the
-   * message it is for): the item runs again at once, taking a fresh rate-limit token.
+   * message it is for): the item runs again at once, with a fresh reservation.
    */
-  deliver(item: ClaimedItem): Promise<DeliveryOutcome | void>;
+  deliver(item: ClaimedItem, grant: Grant): Promise<DeliveryOutcome | void>;
 }
 
 export interface DeliveryOutcome {
@@ -34,7 +46,8 @@ export interface OutboxEvents {
 
 export interface OutboxWorkerOptions {
   workerId: string;
-  deliverers: Map<string, Deliverer>;
+  /** Each route's deliverer has a grant type of its own. */
+  deliverers: Map<string, Deliverer<any>>;
   logger: Logger;
   leaseMs: number;
   pollIntervalMs: number;
@@ -134,15 +147,14 @@ export class OutboxWorker {
       do {
         this.tickAgain = false;
         const now = new Date();
-        const routes = [...this.options.deliverers.keys()];
-        const due = await OutboxItemModel.find({ status: 'pending', nextAttemptAt: { $lte: now }, route: { $in: routes } }, { stream: 1 })
-          .sort({ nextAttemptAt: 1 })
-          .limit(500)
-          .lean();
-        const streams = [...new Set(due.map((item) => item.stream))].filter((stream) => !this.inFlight.has(stream));
         const capacity = (this.options.maxConcurrent ?? 64) - this.inFlight.size;
-        for (const stream of streams.slice(0, Math.max(0, capacity))) {
-          const wait = await this.startStreamHead(stream, now);
+        // Higher priorities first: where items share a budget, the first to ask gets it.
+        const heads = (await this.streamHeads())
+          .filter((head) => head.nextAttemptAt <= now && this.mayDeliver(head, now) && !this.inFlight.has(head.stream))
+          .sort((a, b) => (a.priority ?? 1) - (b.priority ?? 1) || a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
+          .slice(0, Math.max(0, capacity));
+        for (const head of heads) {
+          const wait = await this.startStreamHead(head, now);
           if (wait) shortestWait = Math.min(shortestWait ?? wait, wait);
         }
       } while (this.tickAgain && this.running);
@@ -167,22 +179,52 @@ export class OutboxWorker {
     this.ownClaimsTakenBack = true;
   }
 
-  private async startStreamHead(stream: string, now: Date): Promise<number | undefined> {
-    const head = (await OutboxItemModel.findOne({ stream, status: 'pending' }).sort({ seq: 1 }).lean()) as ClaimedItem | null;
-    if (!head || head.nextAttemptAt > now) return undefined;
+  /**
+   * The first pending item of each stream (the one it delivers next), with how many wait behind it, from one read
+   * of every pending item: on the embedded FerretDB any query but by _id reads the whole collection anyway.
+   */
+  private async streamHeads(): Promise<ClaimedItem[]> {
+    const routes = [...this.options.deliverers.keys()];
+    const pending = (await OutboxItemModel.find({ status: 'pending', route: { $in: routes } }).sort({ seq: 1 }).limit(MAX_PENDING_READ).lean()) as ClaimedItem[];
+    const heads = new Map<string, ClaimedItem>();
+    for (const item of pending) {
+      const head = heads.get(item.stream);
+      if (head) head.queuedBehind = (head.queuedBehind ?? 0) + 1;
+      else heads.set(item.stream, { ...item, queuedBehind: 0 });
+    }
+    return [...heads.values()];
+  }
+
+  /** An item handed to another gateway copy is that copy's until its time runs out (the copy may have died). */
+  private mayDeliver(item: ClaimedItem, now: Date): boolean {
+    return !item.instance || item.instance === this.options.workerId || !item.instanceUntil || item.instanceUntil <= now;
+  }
+
+  private async startStreamHead(head: ClaimedItem, now: Date): Promise<number | undefined> {
+    const stream = head.stream;
     const deliverer = this.options.deliverers.get(head.route);
     if (!deliverer) return undefined;
-    const buckets = deliverer.rateBuckets(head);
-    const wait = this.limiter.tryTake(buckets);
-    if (wait > 0) return wait;
+    let grant: unknown;
+    let buckets: BucketSpec[] = [];
+    if (deliverer.reserve) {
+      const reservation = await deliverer.reserve(head);
+      if ('waitMs' in reservation) return reservation.waitMs;
+      if ('skip' in reservation) return void (await this.skip(head, reservation.skip));
+      grant = reservation.grant;
+    } else {
+      buckets = deliverer.rateBuckets?.(head) ?? [];
+      const wait = this.limiter.tryTake(buckets);
+      if (wait > 0) return wait;
+    }
     const claimId = await this.claim(head, now);
     if (!claimId) return undefined;
-    const fresh = (await OutboxItemModel.findById(head._id).lean()) as ClaimedItem | null;
-    if (!fresh || fresh.status !== 'pending' || fresh.nextAttemptAt > now) {
+    const read = (await OutboxItemModel.findById(head._id).lean()) as ClaimedItem | null;
+    if (!read || read.status !== 'pending' || read.nextAttemptAt > now) {
       await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
       return undefined;
     }
-    const run = this.deliver(fresh, deliverer, buckets, claimId)
+    const fresh: ClaimedItem = { ...read, queuedBehind: head.queuedBehind };
+    const run = this.deliver(fresh, deliverer, grant, buckets, claimId)
       .catch((error: unknown) => this.options.logger.error({ err: error, outboxItem: String(fresh._id) }, 'outbox delivery failed unexpectedly; the item is retried after its lease'))
       .finally(() => {
         this.inFlight.delete(stream);
@@ -211,13 +253,20 @@ export class OutboxWorker {
     return claimId;
   }
 
-  private async deliver(item: ClaimedItem, deliverer: Deliverer, buckets: BucketSpec[], claimId: string): Promise<void> {
+  /** An item that no longer needs sending leaves the queue without spending anything (unless asked for again meanwhile). */
+  private async skip(item: ClaimedItem, why: string): Promise<void> {
+    const removed = await OutboxItemModel.deleteOne({ _id: item._id, ...sameRevision(item) });
+    if (removed.deletedCount > 0) await OutboxClaimModel.deleteMany({ item: item._id });
+    this.options.logger.debug({ outboxItem: String(item._id), action: item.action, why }, 'outbox item not needed any more');
+  }
+
+  private async deliver(item: ClaimedItem, deliverer: Deliverer<unknown>, grant: unknown, buckets: BucketSpec[], claimId: string): Promise<void> {
     const { logger, metrics } = this.options;
     const log = logger.child({ outboxItem: String(item._id), route: item.route, action: item.action, conversationId: item.conversation ? String(item.conversation) : undefined });
     const stopTimer = metrics?.sendSeconds.startTimer({ route: item.route });
     let outcome: { result: DeliveryOutcome } | { error: unknown };
     try {
-      outcome = { result: (await withTimeout(deliverer.deliver(item), this.options.sendTimeoutMs)) ?? {} };
+      outcome = { result: (await withTimeout(deliverer.deliver(item, grant), this.options.sendTimeoutMs)) ?? {} };
     } catch (error) {
       outcome = { error };
     }
@@ -231,17 +280,32 @@ export class OutboxWorker {
       await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
       return;
     }
-    // Delivered items leave the collection: it holds only work to do, which keeps every scan of it short.
-    await OutboxItemModel.deleteOne({ _id: item._id });
+    // What the send did (a message now "sent") is recorded while the item still exists: whoever looks in between
+    // finds one or the other, never neither, and does not queue the send again.
+    await this.runEvent(log, () => this.options.events?.delivered?.(item, result));
+    // Delivered items leave the collection: it holds only work to do, which keeps every scan of it short. One asked
+    // for again while it was being sent (to show a later state) stays, and runs again.
+    const removed = await OutboxItemModel.deleteOne({ _id: item._id, ...sameRevision(item) });
+    if (removed.deletedCount === 0) {
+      await OutboxItemModel.updateOne({ _id: item._id }, { $set: { nextAttemptAt: new Date(), attempts: 0 } });
+      await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
+      return;
+    }
     await OutboxClaimModel.deleteMany({ item: item._id });
     this.options.metrics?.delivered.inc({ route: item.route });
     log.debug('delivered');
-    await this.runEvent(log, () => this.options.events?.delivered?.(item, result));
   }
 
   private async recordFailure(item: ClaimedItem, error: unknown, buckets: BucketSpec[], claimId: string, log: Logger): Promise<void> {
     const { metrics, events } = this.options;
     const failure = error instanceof DeliveryError ? error : DeliveryError.transient((error as Error).message ?? String(error));
+    if (failure.kind === 'elsewhere') {
+      await OutboxItemModel.updateOne({ _id: item._id }, { $set: { instance: failure.instance, instanceUntil: new Date(Date.now() + ROUTED_FOR_MS), nextAttemptAt: new Date() } });
+      await OutboxClaimModel.updateOne({ _id: claimId }, { $set: { released: true } });
+      metrics?.retried.inc({ route: item.route, kind: failure.kind });
+      log.debug({ instance: failure.instance }, 'handed to the gateway copy that can deliver it');
+      return;
+    }
     const attempts = item.attempts + (failure.kind === 'retry-after' ? 0 : 1);
     // A send that did not answer in time may still have gone through.
     const inDoubt = error instanceof SendTimeout ? { mayRepeat: true } : {};
@@ -284,6 +348,17 @@ export class OutboxWorker {
     });
   }
 }
+
+/** Matches the item only as it was read: not after it was asked for again (items written before revisions have none). */
+function sameRevision(item: ClaimedItem): Record<string, unknown> {
+  return item.revision === undefined || item.revision === null ? { revision: { $in: [0, null] } } : { revision: item.revision };
+}
+
+/** Pending items read per pass: beyond it, the oldest are worked off first. */
+const MAX_PENDING_READ = 10_000;
+
+/** How long an item handed to another gateway copy waits for it before any copy may take it again (that copy died). */
+const ROUTED_FOR_MS = 30_000;
 
 /** A delivery attempt that took longer than OUTBOX_SEND_TIMEOUT: retried, and in doubt. */
 class SendTimeout extends Error {

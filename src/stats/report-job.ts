@@ -36,7 +36,7 @@ export async function postReport(kind: 'daily' | 'weekly', deps: { config: Confi
   const answer = await buildStatsAnswer({ period }, { config: deps.config, title });
   const file = answer.chart ? { fileName: `${kind}-report-${period.label}.png`.replace(/[^\w.-]+/g, '_'), mimeType: 'image/png', dataBase64: answer.chart.toString('base64') } : undefined;
   // Keyed like the mark: a run that dies between the two queues nothing more while the first item waits.
-  await requestConsole({ action: 'notice', text: answer.text, html: true, file }, { onceKey: deed });
+  await requestConsole({ action: 'notice', text: answer.text, html: true, file, alert: true }, { onceKey: deed });
   await markOnce(deed, undefined, deps.now ?? new Date());
   deps.logger.info({ report: kind, period: period.label, opened: answer.report.opened }, 'scheduled stats report queued');
 }

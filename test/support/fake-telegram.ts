@@ -20,13 +20,26 @@ export interface SentMessage {
   reply_to_message_id?: number;
   file?: { name: string; size: number };
   params: Record<string, unknown>;
+  /** The bot that sent it. */
+  bot: number;
 }
 
 export interface FakeTelegramOptions {
   token?: string;
   groupId?: number;
   forum?: boolean;
+  /** Telegram's limit of one bot's sends into one group: at most `max` in any `windowMs`, per bot. */
   groupLimit?: { max: number; windowMs: number };
+  /** Further bots (helpers) with their membership in the operator group. */
+  helpers?: FakeHelperBot[];
+}
+
+export interface FakeHelperBot {
+  token: string;
+  id: number;
+  username: string;
+  status?: 'administrator' | 'member' | 'left';
+  canManageTopics?: boolean;
 }
 
 const ALLOWED_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'code', 'pre', 'a', 'blockquote', 'tg-spoiler', 'span']);
@@ -55,7 +68,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
     nextMessageId: 1000,
     nextThreadId: 100,
     sent: [] as SentMessage[],
-    calls: [] as Array<{ method: string; params: Record<string, unknown>; at: number }>,
+    calls: [] as Array<{ method: string; params: Record<string, unknown>; at: number; bot: number }>,
     topics: new Map<number, { name: string; closed: boolean }>(),
     reactions: new Map<string, string>(),
     pinned: new Map<number, number>(),
@@ -64,19 +77,22 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
     commands: [] as Array<{ commands: Array<{ command: string; description: string }>; scope?: unknown }>,
     blocked: new Set<number>(),
     files: new Map<string, { path: string; data: Buffer }>(),
-    groupSends: [] as number[],
+    /** When each bot sent into the group, per bot id. */
+    groupSends: new Map<number, number[]>(),
     rejected429: 0,
     failNext: new Map<string, { status: number; description: string; retry_after?: number }>(),
   };
   let waiter: (() => void) | undefined;
 
   const bot = { id: 777000, is_bot: true, first_name: 'Support Gateway', username: 'support_gateway_bot' };
+  const helpers = new Map((options.helpers ?? []).map((h) => [h.token, h]));
+  const botOfToken = (given: string) => (given === token ? bot : helpers.has(given) ? { id: helpers.get(given)!.id, is_bot: true, first_name: helpers.get(given)!.username, username: helpers.get(given)!.username } : undefined);
 
   function error(status: number, description: string, retryAfter?: number) {
     return { status, body: { ok: false, error_code: status, description, ...(retryAfter !== undefined ? { parameters: { retry_after: retryAfter } } : {}) } };
   }
 
-  function checkSendAllowed(chatId: number, text: string | undefined, caption: string | undefined, parseMode: unknown) {
+  function checkSendAllowed(botId: number, chatId: number, text: string | undefined, caption: string | undefined, parseMode: unknown) {
     if (state.blocked.has(chatId)) return error(403, 'Forbidden: bot was blocked by the user');
     if (text !== undefined && text.length === 0) return error(400, 'Bad Request: message text is empty');
     if (text && text.length > 4096) return error(400, 'Bad Request: message is too long');
@@ -85,20 +101,26 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       const problem = htmlProblem(text ?? caption ?? '');
       if (problem) return error(400, `Bad Request: can't parse entities: ${problem}`);
     }
+    return checkGroupLimit(botId, chatId);
+  }
+
+  /** Every call that changes what a group shows (a message, a topic, a reaction, an edit, a pin) counts. */
+  function checkGroupLimit(botId: number, chatId: number) {
     if (chatId < 0 && options.groupLimit) {
       const now = Date.now();
-      state.groupSends = state.groupSends.filter((t) => now - t < options.groupLimit!.windowMs);
-      if (state.groupSends.length >= options.groupLimit.max) {
+      const sends = (state.groupSends.get(botId) ?? []).filter((t) => now - t < options.groupLimit!.windowMs);
+      state.groupSends.set(botId, sends);
+      if (sends.length >= options.groupLimit.max) {
         state.rejected429 += 1;
-        const retry = Math.max(1, Math.ceil((options.groupLimit.windowMs - (now - state.groupSends[0]!)) / 1000));
+        const retry = Math.max(1, Math.ceil((options.groupLimit.windowMs - (now - sends[0]!)) / 1000));
         return error(429, `Too Many Requests: retry after ${retry}`, retry);
       }
-      state.groupSends.push(now);
+      sends.push(now);
     }
     return undefined;
   }
 
-  function recordMessage(method: string, params: Record<string, unknown>, file?: SentMessage['file']) {
+  function recordMessage(botId: number, method: string, params: Record<string, unknown>, file?: SentMessage['file']) {
     const chatId = Number(params.chat_id);
     const message: SentMessage = {
       method,
@@ -112,6 +134,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       reply_to_message_id: (params.reply_parameters as { message_id?: number } | undefined)?.message_id ?? (params.reply_to_message_id as number | undefined),
       file,
       params,
+      bot: botId,
     };
     state.sent.push(message);
     return {
@@ -126,8 +149,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
 
   const SEND_METHODS = new Set(['sendMessage', 'sendPhoto', 'sendDocument', 'sendAudio', 'sendVoice', 'sendVideo', 'sendVideoNote', 'sendSticker', 'sendLocation', 'sendContact', 'copyMessage', 'sendAnimation']);
 
-  async function handle(method: string, params: Record<string, unknown>, file?: SentMessage['file']): Promise<{ status: number; body: unknown }> {
-    state.calls.push({ method, params, at: Date.now() });
+  async function handle(caller: typeof bot, method: string, params: Record<string, unknown>, file?: SentMessage['file']): Promise<{ status: number; body: unknown }> {
+    state.calls.push({ method, params, at: Date.now(), bot: caller.id });
     const injected = state.failNext.get(method);
     if (injected) {
       state.failNext.delete(method);
@@ -135,23 +158,26 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
     }
     const ok = (result: unknown) => ({ status: 200, body: { ok: true, result } });
     if (SEND_METHODS.has(method)) {
-      const problem = checkSendAllowed(Number(params.chat_id), params.text as string | undefined, params.caption as string | undefined, params.parse_mode);
+      const problem = checkSendAllowed(caller.id, Number(params.chat_id), params.text as string | undefined, params.caption as string | undefined, params.parse_mode);
       if (problem) return problem;
       if (params.message_thread_id !== undefined && Number(params.chat_id) === groupId) {
         const topic = state.topics.get(Number(params.message_thread_id));
         // The bot is an admin with can_manage_topics, and admins may still post in closed topics.
         if (!topic) return error(400, 'Bad Request: message thread not found');
       }
-      const message = recordMessage(method, params, file);
+      const message = recordMessage(caller.id, method, params, file);
       return ok(method === 'copyMessage' ? { message_id: message.message_id } : message);
     }
     switch (method) {
       case 'getMe':
-        return ok(bot);
+        return ok(caller);
       case 'getChat':
         return Number(params.chat_id) === groupId ? ok({ id: groupId, type: 'supergroup', title: 'Support operators', is_forum: state.forum }) : error(400, 'Bad Request: chat not found');
-      case 'getChatMember':
+      case 'getChatMember': {
+        const helper = [...helpers.values()].find((h) => h.id === Number(params.user_id));
+        if (helper) return ok({ status: helper.status ?? 'member', user: botOfToken(helper.token), can_manage_topics: helper.canManageTopics ?? false, can_post_messages: true });
         return ok({ status: 'administrator', user: bot, can_manage_topics: true, can_pin_messages: true, can_post_messages: true });
+      }
       case 'getUpdates': {
         const offset = Number(params.offset ?? 0);
         state.updates = state.updates.filter((u) => (u.update_id as number) >= offset);
@@ -174,7 +200,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
         return ok(true);
       case 'createForumTopic': {
         if (!state.forum) return error(400, 'Bad Request: the chat is not a forum');
-        const problem = checkSendAllowed(Number(params.chat_id), undefined, undefined, undefined);
+        const problem = checkSendAllowed(caller.id, Number(params.chat_id), undefined, undefined, undefined);
         if (problem) return problem;
         const threadId = state.nextThreadId++;
         state.topics.set(threadId, { name: String(params.name), closed: false });
@@ -183,6 +209,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       case 'editForumTopic':
       case 'closeForumTopic':
       case 'reopenForumTopic': {
+        const limited = checkGroupLimit(caller.id, Number(params.chat_id));
+        if (limited) return limited;
         const topic = state.topics.get(Number(params.message_thread_id));
         if (!topic) return error(400, 'Bad Request: TOPIC_ID_INVALID');
         if (method === 'editForumTopic') {
@@ -194,14 +222,21 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
         return ok(true);
       }
       case 'setMessageReaction': {
+        const limited = checkGroupLimit(caller.id, Number(params.chat_id));
+        if (limited) return limited;
         const reaction = (params.reaction as Array<{ emoji: string }> | undefined)?.[0]?.emoji ?? '';
         state.reactions.set(`${params.chat_id}:${params.message_id}`, reaction);
         return ok(true);
       }
-      case 'pinChatMessage':
+      case 'pinChatMessage': {
+        const limited = checkGroupLimit(caller.id, Number(params.chat_id));
+        if (limited) return limited;
         state.pinned.set(Number(params.chat_id), Number(params.message_id));
         return ok(true);
+      }
       case 'editMessageText': {
+        const limited = checkGroupLimit(caller.id, Number(params.chat_id));
+        if (limited) return limited;
         const problem = params.parse_mode === 'HTML' ? htmlProblem(String(params.text)) : undefined;
         if (problem) return error(400, `Bad Request: can't parse entities: ${problem}`);
         const original = state.sent.find((m) => m.chat_id === Number(params.chat_id) && m.message_id === Number(params.message_id));
@@ -245,7 +280,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       return;
     }
     const match = url.pathname.match(/^\/bot([^/]+)\/(\w+)$/);
-    if (!match || match[1] !== token) {
+    const caller = match ? botOfToken(match[1]!) : undefined;
+    if (!match || !caller) {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error_code: 401, description: 'Unauthorized' }));
       return;
     }
@@ -261,7 +297,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       params = JSON.parse(raw.toString('utf8'));
     }
     for (const [key, value] of url.searchParams) params[key] = value;
-    const answer = await handle(match[2]!, params, file);
+    const answer = await handle(caller, match[2]!, params, file);
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -327,7 +363,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       return state.sent.filter((m) => m.chat_id === chatId);
     },
     reset() {
-      Object.assign(state, { updates: [], sent: [], calls: [], edits: [], callbackAnswers: [], groupSends: [], rejected429: 0 });
+      Object.assign(state, { updates: [], sent: [], calls: [], edits: [], callbackAnswers: [], groupSends: new Map(), rejected429: 0 });
       state.topics.clear();
       state.reactions.clear();
       state.pinned.clear();

@@ -4,7 +4,7 @@ import { allModels } from '../../src/db/indexes.js';
 import { OperatorModel } from '../../src/db/models/index.js';
 import { testDatabaseUri } from './database.js';
 import { testLogger } from './logger.js';
-import { startFakeTelegram, type FakeTelegram } from './fake-telegram.js';
+import { startFakeTelegram, type FakeHelperBot, type FakeTelegram } from './fake-telegram.js';
 
 export interface TelegramHarness {
   gateway: Gateway;
@@ -19,8 +19,8 @@ export interface TelegramHarness {
  * A real gateway (its own database on the test server, real outbox worker, real grammY bot) talking to
  * a local fake Bot API server. Start it once per test file.
  */
-export async function startTelegramHarness(options: { forum?: boolean; env?: Record<string, string>; groupLimit?: { max: number; windowMs: number } } = {}): Promise<TelegramHarness> {
-  const telegram = await startFakeTelegram({ forum: options.forum ?? true, groupLimit: options.groupLimit });
+export async function startTelegramHarness(options: { forum?: boolean; env?: Record<string, string>; groupLimit?: { max: number; windowMs: number }; helpers?: FakeHelperBot[] } = {}): Promise<TelegramHarness> {
+  const telegram = await startFakeTelegram({ forum: options.forum ?? true, groupLimit: options.groupLimit, helpers: options.helpers });
   const config = loadConfig({
     NODE_ENV: 'test',
     MONGODB_URI: testDatabaseUri(),
@@ -30,13 +30,17 @@ export async function startTelegramHarness(options: { forum?: boolean; env?: Rec
     ADMIN_TELEGRAM_IDS: '1',
     OUTBOX_POLL_INTERVAL: '50ms',
     DASHBOARD_INTERVAL: '200ms',
+    TOPIC_RENAME_DELAY: '50ms',
     PORT: '0',
     // Telegram's real budgets would make every test wait; the burst test sets its own.
     RATE_TELEGRAM_PER_GROUP_PER_MINUTE: '100000',
     RATE_TELEGRAM_PER_CHAT_PER_SECOND: '1000',
     ...options.env,
   });
-  const gateway = await startGateway(config, { logger: testLogger, listen: false });
+  const gateway = await startGateway(config, { logger: testLogger, listen: false }).catch(async (error: unknown) => {
+    await telegram.close();
+    throw error;
+  });
   return {
     gateway,
     telegram,

@@ -5,14 +5,16 @@ import type { Config } from '../../config.js';
 import type { ChannelState } from '../../domain.js';
 import type { Logger } from '../../logger.js';
 import type { Command, CommandServices } from '../../../commands/command.js';
-import { ConversationModel, OutboxItemModel } from '../../db/models/index.js';
+import { ConversationModel } from '../../db/models/index.js';
 import type { Deliverer } from '../../outbox/worker.js';
-import { DASHBOARD_STREAM, requestConsole } from '../actions.js';
+import { requestConsole } from '../actions.js';
 import type { OperatorConsole } from '../console.js';
 import { telegramConsoleDeliverer } from './deliverer.js';
 import { operatorUpdates } from './operator-updates.js';
 import { bootstrapAdmins } from './operators.js';
 import { ConfirmingPoller } from './confirming-poller.js';
+import { GroupBudget, type GroupSender } from './group-budget.js';
+import { helperSenders } from './group-senders.js';
 
 type TelegramConfig = NonNullable<Config['telegram']>;
 
@@ -35,13 +37,15 @@ const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const
  */
 export class TelegramConsole implements OperatorConsole {
   readonly bot: Bot;
-  readonly deliverer: Deliverer;
+  readonly deliverer: Deliverer<unknown>;
   private readonly telegram: TelegramConfig;
   private readonly logger: Logger;
   private forum = false;
   private current: ChannelState = 'stopped';
   private poller?: ConfirmingPoller;
   private dashboardTimer?: NodeJS.Timeout;
+  /** The bots that send into the group: this one, and the helpers; known once start() checked them. */
+  private senders: GroupSender[] = [];
   /** When each conversation last showed "typing": Telegram shows it for about 5 s, so once per 4 s is enough. */
   private readonly typingShownAt = new Map<string, number>();
 
@@ -56,12 +60,12 @@ export class TelegramConsole implements OperatorConsole {
       this.logger.error({ err: error.error, updateId: update.update_id, chatId: error.ctx.chat?.id }, 'handling a Telegram update failed');
     });
     this.deliverer = telegramConsoleDeliverer({
-      api: this.bot.api,
       groupId: this.telegram.operatorChatId,
       forum: () => this.forum,
-      rate: { perGroupPerMinute: options.config.rateLimits.telegramPerGroupPerMinute, globalPerSecond: options.config.rateLimits.telegramGlobalPerSecond },
+      budget: new GroupBudget({ groupId: this.telegram.operatorChatId, perMinute: options.config.rateLimits.telegramPerGroupPerMinute, senders: () => this.senders }),
       dashboardStale: () => this.dashboardStale(),
-    });
+      topicRenameDelayMs: this.telegram.topicRenameDelayMs,
+    }) as Deliverer<unknown>;
   }
 
   state(): ChannelState {
@@ -91,6 +95,9 @@ export class TelegramConsole implements OperatorConsole {
       this.forum = false;
     }
     this.logger.info({ groupId, mode: this.forum ? 'forum' : 'reply' }, this.forum ? 'operator group is a forum: one topic per conversation' : 'operator group is not a forum: operators answer by replying to relayed messages');
+    const helpers = await helperSenders({ tokens: this.telegram.helperTokens, apiRoot: this.telegram.apiRoot, groupId, forum: this.forum });
+    this.senders = [{ id: this.bot.botInfo.id, username: this.bot.botInfo.username, api: this.bot.api, main: true, manageTopics: this.forum }, ...helpers];
+    if (helpers.length > 0) this.logger.info({ helpers: helpers.map((h) => ({ bot: h.username, manageTopics: h.manageTopics })) }, `${helpers.length} helper bot(s) share the sends into the operator group`);
 
     await bootstrapAdmins(this.telegram.adminIds);
     const commands = this.options.commands;
@@ -152,19 +159,15 @@ export class TelegramConsole implements OperatorConsole {
     })().catch((error: unknown) => this.logger.debug({ err: error, conversation: conversationId }, 'could not show that the customer is typing'));
   }
 
-  /** Refreshes the pinned dashboard at most once per DASHBOARD_INTERVAL, whatever the number of changes. */
+  /**
+   * Refreshes the pinned dashboard at most once per DASHBOARD_INTERVAL, whatever the number of changes. The request
+   * is one item however often made (it renders what is current when it runs, and only with spare budget).
+   */
   private dashboardStale(): void {
     if (this.dashboardTimer) return;
-    const changedAt = new Date();
-    this.dashboardTimer = setTimeout(async () => {
+    this.dashboardTimer = setTimeout(() => {
       this.dashboardTimer = undefined;
-      try {
-        // A refresh queued after the change renders after it; an older one may already be rendering without it.
-        const queued = await OutboxItemModel.exists({ stream: DASHBOARD_STREAM, status: 'pending', createdAt: { $gte: changedAt } });
-        if (!queued) await requestConsole({ action: 'dashboard' });
-      } catch (error) {
-        this.logger.warn({ err: error }, 'could not queue a dashboard refresh');
-      }
+      requestConsole({ action: 'dashboard' }).catch((error: unknown) => this.logger.warn({ err: error }, 'could not queue a dashboard refresh'));
     }, this.telegram.dashboardIntervalMs);
     this.dashboardTimer.unref();
   }

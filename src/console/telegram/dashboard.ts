@@ -1,13 +1,14 @@
-import type { Api } from 'grammy';
 import { ConsoleStateModel, ConversationModel, OperatorModel } from '../../db/models/index.js';
 import { OPEN_STATUSES } from '../../db/models/conversation.js';
 import type { ConversationStatus } from '../../domain.js';
 import { escapeHtml } from '../../util/html.js';
-import { telegramCall } from './delivery-error.js';
+import type { GroupCalls } from './group-calls.js';
+import { recordSent } from './relay.js';
 import { STATUS_EMOJI } from './render.js';
 
 const DASHBOARD_KEY = 'dashboard';
 
+/** What the dashboard says now: counts per status, the longest wait for a first answer, who is on duty. */
 export async function renderDashboard(now = new Date()): Promise<string> {
   const counts = await Promise.all(OPEN_STATUSES.map(async (status) => [status, await ConversationModel.countDocuments({ status })] as const));
   const oldestUnanswered = await ConversationModel.findOne({ status: { $in: ['new', 'transferred'] } }, { createdAt: 1, number: 1 }).sort({ createdAt: 1 }).lean();
@@ -17,9 +18,15 @@ export async function renderDashboard(now = new Date()): Promise<string> {
     counts.map(([status, count]) => `${STATUS_EMOJI[status as ConversationStatus]} ${status}: <b>${count}</b>`).join('\n'),
     oldestUnanswered ? `⌛ Oldest unanswered: #${oldestUnanswered.number}, waiting ${formatWait(now.getTime() - oldestUnanswered.createdAt.getTime())}` : '⌛ Nobody is waiting for a first answer',
     `👥 On duty: ${onDuty.length ? onDuty.map((o) => escapeHtml(o.name)).join(', ') : 'nobody'}`,
-    `<i>Updated ${now.toISOString().slice(11, 16)} UTC</i>`,
   ];
   return lines.join('\n');
+}
+
+/** The dashboard as it would be shown now, and whether it says something the pinned one does not. */
+export async function dashboardText(now = new Date()): Promise<{ text: string; changed: boolean }> {
+  const body = await renderDashboard(now);
+  const shown = (await ConsoleStateModel.findById(DASHBOARD_KEY).lean())?.value as DashboardState | undefined;
+  return { text: `${body}\n<i>Updated ${now.toISOString().slice(11, 16)} UTC</i>`, changed: shown?.body !== body };
 }
 
 function formatWait(ms: number): string {
@@ -30,21 +37,31 @@ function formatWait(ms: number): string {
 }
 
 /** Edits the pinned dashboard in place, or posts and pins a new one when there is none yet. */
-export async function refreshDashboard(api: Api, chatId: number): Promise<void> {
-  const text = await renderDashboard();
-  const stored = await ConsoleStateModel.findById(DASHBOARD_KEY).lean();
-  const messageId = (stored?.value as { messageId?: number } | undefined)?.messageId;
-  if (messageId) {
+export async function showDashboard(calls: GroupCalls, chatId: number, text: string): Promise<void> {
+  const body = text.slice(0, text.lastIndexOf('\n<i>Updated'));
+  const stored = (await ConsoleStateModel.findById(DASHBOARD_KEY).lean())?.value as DashboardState | undefined;
+  if (stored?.messageId) {
     try {
-      await api.editMessageText(chatId, messageId, text, { parse_mode: 'HTML' });
+      await calls.make({ main: true }, (api) => api.editMessageText(chatId, stored.messageId!, text, { parse_mode: 'HTML' }));
+      await saveState({ messageId: stored.messageId, body });
       return;
     } catch (error) {
-      const description = (error as { description?: string }).description ?? '';
-      if (description.includes('message is not modified')) return;
+      const description = (error as Error).message;
+      if (description.includes('message is not modified')) return saveState({ messageId: stored.messageId, body });
       if (!description.includes('message to edit not found')) throw error;
     }
   }
-  const sent = await telegramCall(() => api.sendMessage(chatId, text, { parse_mode: 'HTML' }));
-  await ConsoleStateModel.updateOne({ _id: DASHBOARD_KEY }, { $set: { value: { messageId: sent.message_id }, updatedAt: new Date() } }, { upsert: true });
-  await telegramCall(() => api.pinChatMessage(chatId, sent.message_id, { disable_notification: true }));
+  const sent = await calls.make({ main: true }, (api) => api.sendMessage(chatId, text, { parse_mode: 'HTML' }));
+  await recordSent(() => saveState({ messageId: sent.message_id, body }));
+  await calls.make({ main: true }, (api) => api.pinChatMessage(chatId, sent.message_id, { disable_notification: true }));
+}
+
+/** The pinned dashboard's message, and what it says (without its time line). */
+interface DashboardState {
+  messageId?: number;
+  body?: string;
+}
+
+async function saveState(state: DashboardState): Promise<void> {
+  await ConsoleStateModel.updateOne({ _id: DASHBOARD_KEY }, { $set: { value: state, updatedAt: new Date() } }, { upsert: true });
 }

@@ -13,3 +13,5 @@ export * from './webchat-file.js';
 export * from './email.js';
 export * from './stats-bucket.js';
 export * from './channel-cursor.js';
+export * from './send-slot.js';
+export * from './webchat-presence.js';

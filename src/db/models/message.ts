@@ -35,6 +35,8 @@ const messageSchema = new Schema(
     consoleMessageId: Number,
     /** Every console message that shows it (a long text is split): a reply to any of them means this chat. */
     consoleMessageIds: { type: [Number], default: [] },
+    /** The delivery reaction shown on the operator's copy, so a state already shown costs no call. */
+    consoleReaction: String,
     replyToExternalId: String,
     meta: { type: [{ name: String, value: String, _id: false }], default: [] },
     /** Outbound: answers offered as buttons (OutboundMessage.quickReplies). */

@@ -9,12 +9,25 @@ const outboxItemSchema = new Schema({
   action: { type: String, required: true },
   stream: { type: String, required: true },
   seq: { type: Number, required: true },
+  /**
+   * Who goes first where sends share a budget (the operator group): 1 a customer's words, answers to operators and
+   * failure notices; 2 alerts; 3 cosmetics (topic names, reactions, the dashboard).
+   */
+  priority: { type: Number, default: 1 },
+  /** Bumped when an item that shows the latest state (a topic name) is asked for again while it waits. */
+  revision: { type: Number, default: 0 },
   payload: { type: Schema.Types.Mixed, default: {} },
   conversation: { type: Schema.Types.ObjectId, ref: 'Conversation' },
   message: { type: Schema.Types.ObjectId, ref: 'Message' },
   /** Delivered items are deleted; failed ones stay, with their last error, for inspection. */
   status: { type: String, enum: ['pending', 'failed'], default: 'pending' },
   attempts: { type: Number, default: 0 },
+  /**
+   * Only this gateway copy (INSTANCE_ID) may deliver the item until `instanceUntil`: it holds the connection the
+   * item must go through (a web chat visitor's socket). After that, any copy may.
+   */
+  instance: String,
+  instanceUntil: Date,
   /** An earlier attempt may have reached the remote before it was recorded (its worker died mid-send). */
   mayRepeat: { type: Boolean, default: false },
   nextAttemptAt: { type: Date, required: true },
@@ -23,7 +36,7 @@ const outboxItemSchema = new Schema({
   settledAt: Date,
 });
 outboxItemSchema.index({ stream: 1, seq: 1 }, { unique: true });
-outboxItemSchema.index({ status: 1, nextAttemptAt: 1 });
+outboxItemSchema.index({ status: 1, seq: 1 });
 outboxItemSchema.index({ stream: 1, status: 1, seq: 1 });
 outboxItemSchema.index({ message: 1 });
 

@@ -1,0 +1,114 @@
+import { InlineKeyboard, InputFile } from 'grammy';
+import type { Types } from 'mongoose';
+import { ConversationModel, MessageModel, OperatorModel } from '../../db/models/index.js';
+import { escapeHtml } from '../../util/html.js';
+import type { NoticeButton, NoticeFile } from '../actions.js';
+import type { ConsoleAction, ConsoleContext } from './console-action.js';
+import { CAPTION_LIMIT, sendHtml } from './group-send.js';
+import { recordSent } from './relay.js';
+import { channelLabel, customerName, mention, topicLink } from './render.js';
+import { threadOptions, type ConsoleTarget } from './target.js';
+import { updateConversation } from '../../db/serialized-writes.js';
+
+interface NoticePayload {
+  text: string;
+  html?: boolean;
+  mention?: 'onDuty' | 'supervisors' | 'owner';
+  buttonRows?: Array<{ buttons: NoticeButton[] }>;
+  threadId?: number;
+  file?: NoticeFile;
+  /** Shown as a reply to this message of the group (a "not delivered" notice under the operator's answer). */
+  replyTo?: number;
+}
+
+/** A text (and maybe a file, or buttons) for the operators: a command's answer, an alert, a report. */
+export function noticeAction(ctx: ConsoleContext): ConsoleAction {
+  return {
+    async plan(item) {
+      const payload = item.payload as NoticePayload;
+      let target = ctx.general;
+      if (item.conversation) {
+        const loaded = await ctx.load(item.conversation);
+        if (loaded) target = ctx.targetOf(loaded.conversation);
+      }
+      if (payload.threadId && ctx.forum()) target = { chatId: ctx.groupId, threadId: payload.threadId };
+      // Buttons call back the bot that sent them: only the console's own bot receives those.
+      return { needs: { main: Boolean(payload.buttonRows?.length) }, prepared: target };
+    },
+
+    async run(item, calls, prepared) {
+      const target = prepared as ConsoleTarget;
+      const payload = item.payload as NoticePayload;
+      const text = payload.html ? payload.text : escapeHtml(payload.text);
+      const mentions = await mentionsFor(payload.mention, item.conversation);
+      const html = mentions ? `${text}\n${mentions}` : text;
+      const buttons = payload.buttonRows?.length ? InlineKeyboard.from(payload.buttonRows.map((row) => row.buttons.map((b) => InlineKeyboard.text(b.text, b.data)))) : undefined;
+      if (payload.file) {
+        const input = new InputFile(Buffer.from(payload.file.dataBase64, 'base64'), payload.file.fileName);
+        const caption = html.length <= CAPTION_LIMIT ? html : undefined;
+        const extra = { ...threadOptions(target), ...(caption ? { caption, parse_mode: 'HTML' as const } : {}) };
+        const image = payload.file.mimeType.startsWith('image/');
+        const sent = await calls.make<{ message_id: number }>({}, (api) => (image ? api.sendPhoto(ctx.groupId, input, extra) : api.sendDocument(ctx.groupId, input, extra)));
+        if (!caption) await sendHtml(calls, target, html, { buttons });
+        return { externalId: String(sent.message_id) };
+      }
+      const ids = await sendHtml(calls, target, html, { buttons, replyTo: payload.replyTo });
+      return { externalId: String(ids[0]) };
+    },
+  };
+}
+
+/** The General topic hears of a new chat, with a Take button: unless someone took or answered it meanwhile. */
+export function newConversationAlertAction(ctx: ConsoleContext): ConsoleAction {
+  return {
+    async plan(item) {
+      const loaded = await ctx.load(item.conversation);
+      if (!loaded) return { skip: 'the conversation no longer exists' };
+      if (loaded.conversation.status !== 'new') return { skip: `the chat is ${loaded.conversation.status} already` };
+      return { needs: { main: true }, prepared: loaded };
+    },
+
+    async run(_item, calls, prepared) {
+      const { conversation, customer } = prepared as NonNullable<Awaited<ReturnType<ConsoleContext['load']>>>;
+      const first = await MessageModel.findOne({ conversation: conversation._id, direction: 'in' }, { text: 1 }).sort({ createdAt: 1 }).lean();
+      const onDuty = await OperatorModel.find({ onDuty: true, active: true }).lean();
+      const preview = first?.text ? `\n“${escapeHtml(first.text.length > 200 ? `${first.text.slice(0, 200)}…` : first.text)}”` : '';
+      const link = ctx.forum() && conversation.console?.topicId ? `\n<a href="${topicLink(ctx.groupId, conversation.console.topicId)}">Open the chat</a>` : '';
+      const mentions = onDuty.length ? `\n${onDuty.map(mention).join(' ')}` : '';
+      const buttons = new InlineKeyboard().text('✋ Take', `c:take:${conversation._id}`);
+      const ids = await sendHtml(calls, ctx.general, `🆕 <b>New chat #${conversation.number}</b> · ${channelLabel(conversation.channel)} · ${escapeHtml(customerName(customer))}${preview}${link}${mentions}`, { buttons });
+      await recordSent(() => updateConversation(conversation._id, { $set: { 'console.alertMessageId': ids[0] } }));
+      return { externalId: String(ids[0]) };
+    },
+  };
+}
+
+/** A customer edited a message: the new text, as a reply to the relayed one. */
+export function editedAction(ctx: ConsoleContext): ConsoleAction {
+  return {
+    async plan(item) {
+      const message = await MessageModel.findById(item.message);
+      const loaded = message && (await ctx.load(message.conversation));
+      if (!message || !loaded) return { skip: 'the message no longer exists' };
+      return { needs: {}, prepared: { message, target: ctx.targetOf(loaded.conversation) } };
+    },
+
+    async run(_item, calls, prepared) {
+      const { message, target } = prepared as { message: { text: string; consoleMessageId?: number | null }; target: ConsoleTarget };
+      const ids = await sendHtml(calls, target, `✏️ <i>The customer edited a message:</i>\n${escapeHtml(message.text)}`, { replyTo: message.consoleMessageId ?? undefined });
+      return { externalId: String(ids[0]) };
+    },
+  };
+}
+
+async function mentionsFor(kind: 'onDuty' | 'supervisors' | 'owner' | undefined, conversationId?: Types.ObjectId | null): Promise<string> {
+  if (!kind) return '';
+  let operators: Array<{ telegramUserId: number; name: string; username?: string | null }> = [];
+  if (kind === 'owner' && conversationId) {
+    const conversation = await ConversationModel.findById(conversationId, { owner: 1 }).lean();
+    operators = conversation?.owner ? await OperatorModel.find({ _id: conversation.owner }).lean() : [];
+  }
+  if (kind === 'supervisors') operators = await OperatorModel.find({ role: { $in: ['supervisor', 'admin'] }, active: true }).lean();
+  if (!operators.length) operators = await OperatorModel.find({ onDuty: true, active: true }).lean();
+  return operators.map(mention).join(' ');
+}
