@@ -86,11 +86,12 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
 
   async function showMessage(item: ClaimedItem, calls: GroupCalls, { message, conversation, customer }: Prepared): Promise<DeliveryOutcome> {
     const target = ctx.targetOf(conversation);
-    const head = header(conversation, customer, message, Boolean(item.mayRepeat));
+    // Room for the longest header (with the mark) while the backlog is merged, then the header it needs.
+    const absorbed = await absorbBacklog(item, message, TEXT_LIMIT - header(conversation, customer, message, true).length - 1);
+    const head = header(conversation, customer, message, Boolean(item.mayRepeat) || absorbed.mayRepeat);
     const replyTo = message.replyToExternalId ? (await MessageModel.findOne({ channel: message.channel, externalId: message.replyToExternalId }, { consoleMessageId: 1 }).lean())?.consoleMessageId ?? undefined : undefined;
 
     const ids: number[] = [];
-    const absorbed = await absorbBacklog(item, message, TEXT_LIMIT - head.length - 1);
     const texts = [message, ...absorbed.messages].map((m) => m.text).filter(Boolean);
     // Files we hold (Telegram file ids, inline bytes, other channels' files we can fetch) and locations are sent
     // as media; the rest is described.
@@ -100,16 +101,24 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
     const unsendable = attachments.filter((a) => !sendable(a));
     const body = [texts.join('\n'), unsendable.length ? attachmentSummary(unsendable) : ''].filter(Boolean).join('\n');
 
+    // The merged messages' own items were never claimed: should this process die between the send and its record,
+    // they would be shown again unmarked. Marked first, unmarked again if the send fails.
+    await absorbed.markMayRepeat(true);
     const bodyPieces = body ? splitEscaped(body, TEXT_LIMIT - head.length - 1) : [];
     const firstText = [head, bodyPieces[0] ?? ''].filter(Boolean).join('\n');
     const captionFits = attachmentsToSend.length > 0 && firstText.length <= CAPTION_LIMIT && bodyPieces.length <= 1;
-    for (const [index, attachment] of attachmentsToSend.entries()) {
-      const caption = index === 0 && captionFits ? firstText : undefined;
-      ids.push(await sendAttachment(calls, target, attachment, caption, index === 0 ? replyTo : undefined));
-    }
-    if (!captionFits) {
-      const pieces = [firstText, ...bodyPieces.slice(1)].filter(Boolean);
-      for (const piece of pieces) ids.push(...(await sendHtml(calls, target, piece, { replyTo: ids.length === 0 ? replyTo : undefined })));
+    try {
+      for (const [index, attachment] of attachmentsToSend.entries()) {
+        const caption = index === 0 && captionFits ? firstText : undefined;
+        ids.push(await sendAttachment(calls, target, attachment, caption, index === 0 ? replyTo : undefined));
+      }
+      if (!captionFits) {
+        const pieces = [firstText, ...bodyPieces.slice(1)].filter(Boolean);
+        for (const piece of pieces) ids.push(...(await sendHtml(calls, target, piece, { replyTo: ids.length === 0 ? replyTo : undefined })));
+      }
+    } catch (error) {
+      if (ids.length === 0) await absorbed.markMayRepeat(false);
+      throw error;
     }
 
     await recordSent(async () => {
@@ -129,22 +138,43 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
  * Customer messages that queued up behind this one (a burst while the group's budget was spent) are merged
  * into it, text only and within one Telegram message, so a burst costs one send instead of many.
  */
-async function absorbBacklog(item: ClaimedItem, first: MessageDoc, room: number): Promise<{ items: Types.ObjectId[]; messages: MessageDoc[] }> {
-  if (first.direction !== 'in' || first.attachments.length > 0 || item.queuedBehind === 0) return { items: [], messages: [] };
-  const following = await OutboxItemModel.find({ stream: item.stream, status: 'pending', seq: { $gt: item.seq } }).sort({ seq: 1 }).limit(50).lean();
+async function absorbBacklog(item: ClaimedItem, first: MessageDoc, room: number): Promise<Backlog> {
   const items: Types.ObjectId[] = [];
   const messages: MessageDoc[] = [];
-  let used = escapeHtml(first.text).length;
-  for (const next of following) {
-    if (next.action !== 'relay' || next.nextAttemptAt > new Date()) break;
-    const message = await MessageModel.findById(next.message);
-    if (!message || message.direction !== 'in' || message.attachments.length > 0) break;
-    used += escapeHtml(message.text).length + 1;
-    if (used > room) break;
-    items.push(next._id);
-    messages.push(message);
+  /** The merged items not yet marked as possibly shown. */
+  const unmarked: Types.ObjectId[] = [];
+  let mayRepeat = false;
+  if (first.direction === 'in' && first.attachments.length === 0 && item.queuedBehind !== 0) {
+    const following = await OutboxItemModel.find({ stream: item.stream, status: 'pending', seq: { $gt: item.seq } }).sort({ seq: 1 }).limit(50).lean();
+    let used = escapeHtml(first.text).length;
+    for (const next of following) {
+      if (next.action !== 'relay' || next.nextAttemptAt > new Date()) break;
+      const message = await MessageModel.findById(next.message);
+      if (!message || message.direction !== 'in' || message.attachments.length > 0) break;
+      used += escapeHtml(message.text).length + 1;
+      if (used > room) break;
+      items.push(next._id);
+      messages.push(message);
+      if (next.mayRepeat) mayRepeat = true;
+      else unmarked.push(next._id);
+    }
   }
-  return { items, messages };
+  return {
+    items,
+    messages,
+    mayRepeat,
+    markMayRepeat: async (value) => {
+      if (unmarked.length > 0) await OutboxItemModel.updateMany({ _id: { $in: unmarked } }, { $set: { mayRepeat: value } });
+    },
+  };
+}
+
+interface Backlog {
+  items: Types.ObjectId[];
+  messages: MessageDoc[];
+  /** One of the merged messages may have been shown already (by a process that died). */
+  mayRepeat: boolean;
+  markMayRepeat(value: boolean): Promise<void>;
 }
 
 /**
