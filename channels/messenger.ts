@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
+import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, CustomerProfile, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { ConversationModel, CustomerModel, MessageModel } from '../src/db/models/index.js';
 import { registerAttachmentSource } from '../src/attachments.js';
@@ -53,12 +53,12 @@ export class MessengerChannel implements Channel {
   private readonly status: ChannelStateTracker;
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;
-  private readonly profileNames: LookupCache<string>;
+  private readonly profiles: LookupCache<CustomerProfile>;
 
   constructor(private readonly options: MessengerChannelOptions) {
     this.status = new ChannelStateTracker('messenger', options.logger);
-    this.profileNames = new LookupCache({
-      lookup: (psid) => this.fetchProfileName(psid),
+    this.profiles = new LookupCache({
+      lookup: (psid) => this.fetchProfile(psid),
       onError: (error) => options.logger.warn({ err: error }, 'could not fetch the Messenger customer name; storing the messages without it'),
       ttlMs: PROFILE_TTL_MS,
       failureTtlMs: PROFILE_FAILURE_TTL_MS,
@@ -141,18 +141,27 @@ export class MessengerChannel implements Channel {
     const known = await CustomerModel.findOne({ channel: 'messenger', externalChatId: message.externalChatId }).lean();
     if (known?.name) return message;
     // One request per person for a burst of messages, and none for a while after one failed.
-    const name = await this.profileNames.get(message.externalChatId);
-    return name ? { ...message, profile: { ...message.profile, name } } : message;
+    const profile = await this.profiles.get(message.externalChatId);
+    return profile ? { ...message, profile: { ...message.profile, ...profile } } : message;
   }
 
-  private async fetchProfileName(psid: string): Promise<string | undefined> {
-    const url = new URL(`${this.options.graphApiBaseUrl}/${encodeURIComponent(psid)}`);
-    url.searchParams.set('fields', 'first_name,last_name');
-    url.searchParams.set('access_token', this.options.pageToken);
-    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  /**
+   * The name and, when the page may read it, the locale (`ru_RU`) the User Profile API gives. The locale needs an
+   * advanced permission: refused, the name is asked for alone.
+   */
+  private async fetchProfile(psid: string): Promise<CustomerProfile | undefined> {
+    const ask = (fields: string) => {
+      const url = new URL(`${this.options.graphApiBaseUrl}/${encodeURIComponent(psid)}`);
+      url.searchParams.set('fields', fields);
+      url.searchParams.set('access_token', this.options.pageToken);
+      return fetch(url, { signal: AbortSignal.timeout(10_000) });
+    };
+    let response = await ask('first_name,last_name,locale');
+    if (response.status === 400) response = await ask('first_name,last_name');
     if (!response.ok) throw new Error(`User Profile API answered HTTP ${response.status}`);
-    const profile = (await response.json()) as { first_name?: string; last_name?: string };
-    return [profile.first_name, profile.last_name].filter(Boolean).join(' ') || undefined;
+    const profile = (await response.json()) as { first_name?: string; last_name?: string; locale?: string };
+    const name = [profile.first_name, profile.last_name].filter(Boolean).join(' ') || undefined;
+    return name || profile.locale ? { name, language: profile.locale } : undefined;
   }
 
   async send(externalChatId: string, message: OutboundMessage): Promise<SendResult> {

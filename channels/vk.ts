@@ -298,6 +298,7 @@ export class VkChannel implements Channel {
     }
     const inbound = normalizeVkMessage(message);
     inbound.profile.name = await this.customerName(message.from_id);
+    inbound.profile.language = languageOfClient(event.object);
     await this.sink!.inbound(inbound);
   }
 
@@ -389,6 +390,14 @@ export function toDeliveryError(error: unknown): DeliveryError {
 }
 
 /** API 5.103+ wraps the message in `object.message`; older versions send the message as the object itself. */
+/** VK's `client_info.lang_id` (the language of the customer's VK interface) as an ISO 639-1 code. */
+const VK_LANGUAGES: Record<number, string> = { 0: 'ru', 1: 'uk', 2: 'be', 3: 'en', 4: 'es', 5: 'fi', 6: 'de', 7: 'it' };
+
+function languageOfClient(object: unknown): string | undefined {
+  const clientInfo = object && typeof object === 'object' && 'client_info' in object ? (object.client_info as { lang_id?: unknown } | null) : undefined;
+  return typeof clientInfo?.lang_id === 'number' ? VK_LANGUAGES[clientInfo.lang_id] : undefined;
+}
+
 function messageOf(object: unknown): unknown {
   return object && typeof object === 'object' && 'message' in object ? object.message : object;
 }

@@ -70,10 +70,12 @@ export function cleanFileName(header: string | string[] | undefined): string {
 
 export function cleanProfile(profile: unknown): InboundMessage['profile'] {
   if (!profile || typeof profile !== 'object') return {};
-  const { name, email } = profile as { name?: unknown; email?: unknown };
+  const { name, email, language } = profile as { name?: unknown; email?: unknown; language?: unknown };
   return {
     name: typeof name === 'string' && name.trim() ? name.trim().slice(0, 100) : undefined,
     email: typeof email === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim()) ? email.trim().slice(0, 200) : undefined,
+    // The browser's language (navigator.language), as a tag like en-US.
+    language: typeof language === 'string' && /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(language) ? language : undefined,
   };
 }
 

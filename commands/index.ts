@@ -14,6 +14,7 @@ import { search } from './search.js';
 import { history } from './history.js';
 import { info } from './info.js';
 import { priority } from './priority.js';
+import { lang } from './lang.js';
 import { ban } from './ban.js';
 import { unban } from './unban.js';
 import { duty } from './duty.js';
@@ -40,6 +41,7 @@ export const commands: Command[] = [
   history,
   info,
   priority,
+  lang,
   duty,
   operators,
   ban,

@@ -11,6 +11,7 @@ import type { Metrics } from './metrics.js';
 import { updateConversation, updateMessage } from './db/serialized-writes.js';
 import { insertMessage } from './db/batched-writes.js';
 import { customerMessageDoc, customerMessageId } from './conversations/customer-message.js';
+import { languageOfMessages, replaceableSources, type LanguageSource } from './language/customer-language.js';
 import { loadChatKey, loadConversation, loadCustomer, loadStoredMessage, type StoredMessage } from './db/loaders.js';
 
 export type InboundResult =
@@ -205,16 +206,18 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
 
 const isOpen = (conversation: ConversationDoc): boolean => (OPEN_STATUSES as readonly string[]).includes(conversation.status);
 
-/** The profile fields the messages bring, later messages' values over earlier ones'. */
+/** The profile fields the messages bring, later messages' values over earlier ones', and the language they tell. */
 function mergedProfile(messages: InboundMessage[]): Record<string, string> {
-  return Object.assign({}, ...messages.map((message) => Object.fromEntries(Object.entries(message.profile).filter(([, v]) => v !== undefined && v !== ''))));
+  const fields = messages.map(({ profile: { language: _, ...profile } }) => Object.fromEntries(Object.entries(profile).filter(([, v]) => v !== undefined && v !== '')));
+  return Object.assign({}, ...fields, languageOfMessages(messages));
 }
 
-/** The chat's customer, with the profile fields the messages bring kept current. */
+/** The chat's customer, with the profile fields the messages bring kept current (a language from a better source stays). */
 async function findOrCreateCustomer(message: InboundMessage, profile: Record<string, string>, knownId: unknown): Promise<CustomerDoc> {
   const known = knownId ? await loadCustomer(knownId) : null;
   if (known) {
-    const changed = Object.entries(profile).filter(([field, value]) => known.get(field) !== value);
+    const keepsLanguage = profile.languageFrom && !replaceableSources(profile.languageFrom as LanguageSource).includes(known.languageFrom ?? 'text');
+    const changed = Object.entries(profile).filter(([field, value]) => known.get(field) !== value && !(keepsLanguage && (field === 'language' || field === 'languageFrom')));
     if (changed.length > 0) {
       known.set(Object.fromEntries(changed));
       await known.save();
@@ -233,6 +236,12 @@ async function upsertCustomer(message: InboundMessage, profile: Record<string, s
     return await CustomerModel.create({ ...key, ...profile });
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
-    return (await CustomerModel.findOneAndUpdate(key, { $set: profile }, { returnDocument: 'after' }))!;
+    const { language, languageFrom, ...rest } = profile;
+    await CustomerModel.updateOne(key, { $set: rest });
+    if (language) {
+      const replaceable = [...replaceableSources(languageFrom as LanguageSource), null];
+      await CustomerModel.updateOne({ ...key, languageFrom: { $in: replaceable } }, { $set: { language, languageFrom } });
+    }
+    return (await CustomerModel.findOne(key))!;
   }
 }

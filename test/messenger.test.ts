@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   graph.reset();
-  graph.state.profiles.set('9001', { first_name: 'Jane', last_name: 'Doe' });
+  graph.state.profiles.set('9001', { first_name: 'Jane', last_name: 'Doe', locale: 'en_GB' });
   metrics.webhookRejected.reset();
 });
 
@@ -133,7 +133,7 @@ describe('Messenger webhook', () => {
     ]);
     expect(messages[2]!.meta).toEqual([expect.objectContaining({ name: 'postbackPayload', value: 'HUMAN_PLEASE' })]);
     expect(await ConversationModel.countDocuments()).toBe(1);
-    expect(await CustomerModel.findOne({ channel: 'messenger', externalChatId: '9001' }).lean()).toMatchObject({ name: 'Jane Doe' });
+    expect(await CustomerModel.findOne({ channel: 'messenger', externalChatId: '9001' }).lean()).toMatchObject({ name: 'Jane Doe', language: 'en_GB' });
     expect(graph.state.profileRequests).toEqual(['9001']);
   });
 

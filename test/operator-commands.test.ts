@@ -64,6 +64,32 @@ describe('/take', () => {
   });
 });
 
+describe('/lang', () => {
+  it("sets the customer's language: the farewell of /close comes in Russian", async () => {
+    const { topicId, customer } = await openChat('My parcel is lost');
+    await command(bob, '/lang', 'gets messages in en (from their messenger)', topicId);
+    await command(bob, '/lang ru', "now gets the gateway's messages and templates in ru", topicId);
+    await command(bob, '/close solved', 'closed by Bob', topicId);
+    await eventually(() => h.telegram.privateMessages(customer.id).some((m) => m.text?.includes('Этот диалог закрыт')));
+  });
+
+  it("'auto' gives the language back to what the customer's messenger says", async () => {
+    const { topicId, conversationId } = await openChat();
+    await command(bob, '/lang ru', 'in ru', topicId);
+    await command(bob, '/lang auto', "the customer's language follows their messages again", topicId);
+    const conversation = await ConversationModel.findById(conversationId);
+    h.telegram.customerWrites({ id: Number(conversation!.chatKey.split(':')[1]), first_name: 'Customer', language_code: 'en' }, { text: 'still there?' });
+    await eventually(async () => (await CustomerModel.findById(conversation!.customer))?.language === 'en');
+  });
+
+  it('refuses a language the gateway has no messages in, and changes nothing', async () => {
+    const { topicId, conversationId } = await openChat();
+    await command(bob, '/lang xx', '"xx" is not a language the gateway has messages in (en, ru)', topicId);
+    const conversation = await ConversationModel.findById(conversationId);
+    expect((await CustomerModel.findById(conversation!.customer))?.language).toBe('en');
+  });
+});
+
 describe('/close', () => {
   it("closes the chat with reason 'solved' and a comment, tells the customer and closes the topic", async () => {
     const { topicId, conversationId, customer } = await openChat();

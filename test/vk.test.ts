@@ -121,6 +121,15 @@ describe('VK channel, Bots Long Poll', () => {
     expect(await MessageModel.countDocuments({ direction: 'in' })).toBe(3);
   });
 
+  it("takes the customer's language from their VK app (client_info.lang_id), for the gateway's messages to them", async () => {
+    const languageOf = async () => (await CustomerModel.findOne({ channel: 'vk', externalChatId: '1001' }).lean())?.language;
+    const event = fake.messageNew(1001, { text: 'ok' });
+    await deliver({ ...event, object: { ...event.object, client_info: { ...event.object.client_info, lang_id: 3 } } });
+    await until(async () => (await languageOf()) === 'en');
+    await deliver(fake.messageNew(1001, { text: 'ok' }));
+    await until(async () => (await languageOf()) === 'ru');
+  });
+
   it('turns photos, documents, voice messages, stickers and locations into attachments', async () => {
     await deliver(
       fake.messageNew(1001, {

@@ -11,7 +11,7 @@ import { WebchatChannel, TOO_MANY_TABS_CLOSE, type WebchatOptions } from '../cha
 import { createInbox } from '../src/inbox.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { createHttpServer } from '../src/http/server.js';
-import { MessageModel, WebchatFileModel, WebchatVisitorModel } from '../src/db/models/index.js';
+import { CustomerModel, MessageModel, WebchatFileModel, WebchatVisitorModel } from '../src/db/models/index.js';
 import type { ChannelSink, InboundMessage } from '../src/domain.js';
 
 useTestDatabase();
@@ -188,6 +188,16 @@ describe('sockets of one visitor and of one address', () => {
     for (let i = 0; i < 30; i++) (await visitorSocket(chat.app, token)).ws.terminate();
     await expect(visitorSocket(chat.app, token)).rejects.toThrow(/429/);
     expect(await counted(chat.metrics, 'webchatConnectsRefused', 'visitor_rate')).toBe(1);
+  });
+
+  it("keeps the browser's language the widget sends as the visitor's, for the gateway's messages to them", async () => {
+    const chat = await startChat();
+    const { token, visitorId } = await openSession(chat.app);
+    const socket = await visitorSocket(chat.app, token);
+    await socket.next('history');
+    socket.send({ type: 'message', clientId: 'language-1', text: 'hi', profile: { language: 'ru-RU' } });
+    await until(() => socket.frames.some((f) => f.type === 'ack'));
+    expect(await CustomerModel.findOne({ channel: 'webchat', externalChatId: visitorId }).lean()).toMatchObject({ language: 'ru-RU', languageFrom: 'channel' });
   });
 
   it('gives a reconnecting widget the latest WEBCHAT_HISTORY_MESSAGES messages only', async () => {

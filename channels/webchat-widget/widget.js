@@ -478,7 +478,7 @@
           clientId: item.clientId,
           text: item.text,
           files: item.files.map(function (f) { return f.id; }),
-          profile: store.contact || undefined,
+          profile: Object.assign({ language: navigator.language }, store.contact || {}),
           page: location.href,
         }),
       );

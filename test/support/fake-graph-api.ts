@@ -34,7 +34,7 @@ export async function startFakeGraphApi(options: { pageToken?: string; appSecret
   const state = {
     sends: [] as GraphSend[],
     profileRequests: [] as string[],
-    profiles: new Map<string, { first_name: string; last_name: string }>(),
+    profiles: new Map<string, { first_name: string; last_name: string; locale?: string }>(),
     /** While set, the User Profile API answers 500 (a Graph outage); each answer waits profileDelayMs. */
     profileDown: false,
     profileDelayMs: 0,

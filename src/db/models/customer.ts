@@ -1,5 +1,6 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { CHANNEL_KINDS } from '../../domain.js';
+import { LANGUAGE_SOURCES } from '../../language/customer-language.js';
 
 const customerSchema = new Schema(
   {
@@ -9,7 +10,10 @@ const customerSchema = new Schema(
     username: String,
     phone: String,
     email: String,
+    /** An ISO 639-1 code or a locale (`ru`, `en-US`): from the channel, the text, or an operator's /lang. */
     language: String,
+    /** Where the language comes from: a message's text, the channel, or an operator's /lang (which then stays). */
+    languageFrom: { type: String, enum: LANGUAGE_SOURCES },
     blocked: { type: Boolean, default: false },
     /** The customer blocked us on their messenger (403): sends to them fail permanently. */
     unreachable: { type: Boolean, default: false },
