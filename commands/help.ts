@@ -1,4 +1,5 @@
 import { escapeHtml } from '../src/util/html.js';
+import { commandDescription, operatorText } from '../src/i18n/operator-texts.js';
 import { mayRun, type Command } from './command.js';
 
 export const help: Command = {
@@ -8,7 +9,7 @@ export const help: Command = {
   role: 'operator',
   needsConversation: false,
   async run(ctx) {
-    const lines = ctx.services.commands.filter((c) => mayRun(ctx.operator, c)).map((c) => `<code>${escapeHtml(c.usage)}</code> — ${escapeHtml(c.description)}`);
-    await ctx.reply(['<b>Commands</b>', ...lines, '', 'Type in a chat topic to answer the customer; start with <code>!</code> for an internal note.'].join('\n'), { html: true });
+    const lines = ctx.services.commands.filter((c) => mayRun(ctx.operator, c)).map((c) => `<code>${escapeHtml(c.usage)}</code> — ${escapeHtml(commandDescription(c.name, c.description))}`);
+    await ctx.reply([`<b>${operatorText('help.title')}</b>`, ...lines, '', operatorText('help.footer')].join('\n'), { html: true });
   },
 };

@@ -1,3 +1,4 @@
+import { useOperatorLanguage } from './i18n/operator-texts.js';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Channel, ChannelSink, ChannelState } from './domain.js';
@@ -48,6 +49,7 @@ export interface GatewayOverrides {
 
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? createLogger(config);
+  useOperatorLanguage(config.operatorLanguage);
   const db = await connectDatabase(config, logger);
   const metrics = createMetrics(() => OutboxItemModel.countDocuments({ status: 'pending' }));
   const inbox = createInbox({ reopenWindowMs: config.conversations.reopenWindowMs, logger, metrics, resolveConversation: resolveEmailConversation });

@@ -1,3 +1,4 @@
+import { OPERATOR_LANGUAGES } from './i18n/operator-texts.js';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -162,6 +163,7 @@ const schema = z
 
     SHUTDOWN_TIMEOUT: duration('15s'),
     COMPANY_NAME: z.string().default('our'),
+    OPERATOR_LANGUAGE: z.enum(OPERATOR_LANGUAGES as [string, ...string[]], { message: `expected one of ${OPERATOR_LANGUAGES.join(', ')}` }).default('en'),
     // @section email variables
     EMAIL_POLL_INTERVAL: duration('60s'),
     EMAIL_MAX_ATTACHMENT_SIZE: z.coerce.number({ message: 'expected a size in bytes' }).int().positive('expected a size in bytes').default(10 * 1024 * 1024),
@@ -351,6 +353,8 @@ export interface Config {
   rateLimits: { telegramPerChatPerSecond: number; telegramPerGroupPerMinute: number; telegramGlobalPerSecond: number };
   shutdownTimeoutMs: number;
   companyName: string;
+  /** The language of everything operators read in the group (templates/operator/<lang>.json). */
+  operatorLanguage: string;
   // @section email config type
   /** The e-mail channel (channels/email.ts): IMAP in, SMTP out, for one or more support mailboxes. */
   email?: {
@@ -459,6 +463,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     companyName: env.COMPANY_NAME,
+    operatorLanguage: env.OPERATOR_LANGUAGE,
     // @section email config value
     email: mailboxes.length > 0 ? { mailboxes, pollIntervalMs: env.EMAIL_POLL_INTERVAL, maxAttachmentSize: env.EMAIL_MAX_ATTACHMENT_SIZE } : undefined,
     // @section webchat config value

@@ -74,11 +74,11 @@ describe('/lang', () => {
   });
 
   it("'auto' gives the language back to what the customer's messenger says", async () => {
-    const { topicId, conversationId } = await openChat();
+    const { topicId, conversationId, customer } = await openChat();
     await command(bob, '/lang ru', 'in ru', topicId);
     await command(bob, '/lang auto', "the customer's language follows their messages again", topicId);
     const conversation = await ConversationModel.findById(conversationId);
-    h.telegram.customerWrites({ id: Number(conversation!.chatKey.split(':')[1]), first_name: 'Customer', language_code: 'en' }, { text: 'still there?' });
+    h.telegram.customerWrites(customer, { text: 'still there?' });
     await eventually(async () => (await CustomerModel.findById(conversation!.customer))?.language === 'en');
   });
 

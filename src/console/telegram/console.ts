@@ -1,5 +1,6 @@
 import { Bot, webhookCallback } from 'grammy';
 import { sequentialize } from '@grammyjs/runner';
+import { commandDescription } from '../../i18n/operator-texts.js';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.js';
 import type { ChannelState } from '../../domain.js';
@@ -113,7 +114,7 @@ export class TelegramConsole implements OperatorConsole {
       }),
     );
     await this.bot.api.setMyCommands(
-      commands.map((c) => ({ command: c.name, description: c.description })),
+      commands.map((c) => ({ command: c.name, description: commandDescription(c.name, c.description) })),
       { scope: { type: 'chat', chat_id: groupId } },
     );
     await this.bot.api.setMyCommands([{ command: 'start', description: 'Start a conversation with support' }], { scope: { type: 'all_private_chats' } });

@@ -2,11 +2,14 @@ import { ConsoleStateModel, ConversationModel, OperatorModel } from '../../db/mo
 import { OPEN_STATUSES } from '../../db/models/conversation.js';
 import type { ConversationStatus } from '../../domain.js';
 import { escapeHtml } from '../../util/html.js';
+import { operatorText } from '../../i18n/operator-texts.js';
 import type { GroupCalls } from './group-calls.js';
 import { recordSent } from './relay.js';
 import { STATUS_EMOJI } from './render.js';
 
 const DASHBOARD_KEY = 'dashboard';
+/** The time line closes the dashboard; what is above it is compared to see whether the figures changed. */
+const UPDATED_LINE_START = '<i>';
 
 /** What the dashboard says now: counts per status, the longest wait for a first answer, who is on duty. */
 export async function renderDashboard(now = new Date()): Promise<string> {
@@ -14,10 +17,10 @@ export async function renderDashboard(now = new Date()): Promise<string> {
   const oldestUnanswered = await ConversationModel.findOne({ status: { $in: ['new', 'transferred'] } }, { createdAt: 1, number: 1 }).sort({ createdAt: 1 }).lean();
   const onDuty = await OperatorModel.find({ onDuty: true, active: true }, { name: 1 }).lean();
   const lines = [
-    '<b>📊 Support dashboard</b>',
-    counts.map(([status, count]) => `${STATUS_EMOJI[status as ConversationStatus]} ${status}: <b>${count}</b>`).join('\n'),
-    oldestUnanswered ? `⌛ Oldest unanswered: #${oldestUnanswered.number}, waiting ${formatWait(now.getTime() - oldestUnanswered.createdAt.getTime())}` : '⌛ Nobody is waiting for a first answer',
-    `👥 On duty: ${onDuty.length ? onDuty.map((o) => escapeHtml(o.name)).join(', ') : 'nobody'}`,
+    `<b>${operatorText('dashboard.title')}</b>`,
+    counts.map(([status, count]) => `${STATUS_EMOJI[status as ConversationStatus]} ${operatorText(`status.${status}`)}: <b>${count}</b>`).join('\n'),
+    oldestUnanswered ? operatorText('dashboard.oldestUnanswered', { number: oldestUnanswered.number, wait: formatWait(now.getTime() - oldestUnanswered.createdAt.getTime()) }) : operatorText('dashboard.nobodyWaiting'),
+    operatorText('dashboard.onDuty', { names: onDuty.length ? onDuty.map((o) => escapeHtml(o.name)).join(', ') : operatorText('dashboard.nobodyOnDuty') }),
   ];
   return lines.join('\n');
 }
@@ -26,19 +29,19 @@ export async function renderDashboard(now = new Date()): Promise<string> {
 export async function dashboardText(now = new Date()): Promise<{ text: string; changed: boolean }> {
   const body = await renderDashboard(now);
   const shown = (await ConsoleStateModel.findById(DASHBOARD_KEY).lean())?.value as DashboardState | undefined;
-  return { text: `${body}\n<i>Updated ${now.toISOString().slice(11, 16)} UTC</i>`, changed: shown?.body !== body };
+  return { text: `${body}\n${UPDATED_LINE_START}${operatorText('dashboard.updated', { time: now.toISOString().slice(11, 16) })}</i>`, changed: shown?.body !== body };
 }
 
 function formatWait(ms: number): string {
   const minutes = Math.floor(ms / 60_000);
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return operatorText('wait.minutes', { count: minutes });
   const hours = Math.floor(minutes / 60);
-  return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.floor(hours / 24)} days`;
+  return hours < 48 ? operatorText('wait.hoursMinutes', { hours, minutes: minutes % 60 }) : operatorText('wait.days', { count: Math.floor(hours / 24) });
 }
 
 /** Edits the pinned dashboard in place, or posts and pins a new one when there is none yet. */
 export async function showDashboard(calls: GroupCalls, chatId: number, text: string): Promise<void> {
-  const body = text.slice(0, text.lastIndexOf('\n<i>Updated'));
+  const body = text.slice(0, text.lastIndexOf(`\n${UPDATED_LINE_START}`));
   const stored = (await ConsoleStateModel.findById(DASHBOARD_KEY).lean())?.value as DashboardState | undefined;
   if (stored?.messageId) {
     try {

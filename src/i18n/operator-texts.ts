@@ -1,0 +1,40 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import i18next from 'i18next';
+import { TEMPLATES_DIR } from '../templates.js';
+
+/**
+ * What operators read in the group, in the team's language (OPERATOR_LANGUAGE): catalogs in
+ * templates/operator/<lang>.json, plurals by i18next (Russian's one/few/many included). A key a catalog lacks
+ * falls back to English.
+ */
+export const OPERATOR_CATALOG_DIR = path.join(TEMPLATES_DIR, 'operator');
+export const OPERATOR_LANGUAGES = readdirSync(OPERATOR_CATALOG_DIR)
+  .map((file) => /^([a-z]{2})\.json$/.exec(file)?.[1])
+  .filter((lang): lang is string => Boolean(lang))
+  .sort();
+
+const texts = i18next.createInstance();
+void texts.init({
+  initAsync: false,
+  lng: 'en',
+  fallbackLng: 'en',
+  // Catalog texts are HTML already; values put into them are escaped by the caller where they are customer-written.
+  interpolation: { escapeValue: false },
+  resources: Object.fromEntries(OPERATOR_LANGUAGES.map((lang) => [lang, { translation: JSON.parse(readFileSync(path.join(OPERATOR_CATALOG_DIR, `${lang}.json`), 'utf8')) as object }])),
+});
+
+/** Switches every operator-facing text to `language` (done once at start from the configuration). */
+export function useOperatorLanguage(language: string): void {
+  void texts.changeLanguage(language);
+}
+
+/** The operator-facing text of `key` with its values (`count` picks the plural form). */
+export function operatorText(key: string, values?: Record<string, string | number>): string {
+  return texts.t(key, values);
+}
+
+/** A command's help line in the team's language; the command's own description is the English one. */
+export function commandDescription(name: string, english: string): string {
+  return texts.t(`command.${name}`, { defaultValue: english });
+}

@@ -1,0 +1,81 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
+import { commands } from '../commands/index.js';
+import { OPERATOR_CATALOG_DIR, OPERATOR_LANGUAGES, operatorText } from '../src/i18n/operator-texts.js';
+
+type Catalog = { [key: string]: string | Catalog };
+const catalog = (lang: string) => JSON.parse(readFileSync(path.join(OPERATOR_CATALOG_DIR, `${lang}.json`), 'utf8')) as Catalog;
+
+/** The catalog's keys, plural forms (`_one`, `_few`…) counted as their base key. */
+function keysOf(node: Catalog, prefix = ''): Set<string> {
+  const keys = new Set<string>();
+  for (const [key, value] of Object.entries(node)) {
+    const name = `${prefix}${key.replace(/_(zero|one|two|few|many|other)$/, '')}`;
+    if (typeof value === 'string') keys.add(name);
+    else for (const nested of keysOf(value, `${name}.`)) keys.add(nested);
+  }
+  return keys;
+}
+
+/** Every literal key the code asks for with operatorText('…'). */
+function keysUsedInCode(): Set<string> {
+  const used = new Set<string>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (file.endsWith('.ts')) for (const match of readFileSync(file, 'utf8').matchAll(/operatorText\(\s*['`]([\w.]+)['`]/g)) used.add(match[1]!);
+    }
+  };
+  for (const dir of ['src', 'commands', 'channels']) walk(dir);
+  return used;
+}
+
+describe('the operator catalogs', () => {
+  it('have every key the code uses, in every language', () => {
+    const used = keysUsedInCode();
+    expect(used.size).toBeGreaterThan(5);
+    for (const lang of OPERATOR_LANGUAGES) {
+      const missing = [...used].filter((key) => !keysOf(catalog(lang)).has(key));
+      expect({ lang, missing }).toEqual({ lang, missing: [] });
+    }
+  });
+
+  it('have the same keys in every language, and a help line for every command in each one but English', () => {
+    const english = [...keysOf(catalog('en'))];
+    for (const lang of OPERATOR_LANGUAGES.filter((l) => l !== 'en')) {
+      const keys = keysOf(catalog(lang));
+      expect({ lang, missing: english.filter((key) => !keys.has(key)) }).toEqual({ lang, missing: [] });
+      expect({ lang, missing: commands.map((c) => `command.${c.name}`).filter((key) => !keys.has(key)) }).toEqual({ lang, missing: [] });
+    }
+  });
+});
+
+describe('the operator interface in Russian (OPERATOR_LANGUAGE=ru)', () => {
+  let h: TelegramHarness;
+  beforeAll(async () => {
+    h = await startTelegramHarness({ forum: true, env: { OPERATOR_LANGUAGE: 'ru' } });
+  });
+  afterAll(() => h.stop());
+
+  it('registers the command list with Russian descriptions and answers /help in Russian', async () => {
+    const registered = h.telegram.state.commands.find((c) => (c.scope as { type: string }).type === 'chat');
+    expect(registered?.commands.find((c) => c.command === 'take')?.description).toBe('Взять чат: вы становитесь его владельцем');
+    h.telegram.operatorWrites({ id: 1, first_name: 'Ada' }, { text: '/help' });
+    const answer = await eventually(() => h.telegram.state.sent.find((m) => m.text?.startsWith('<b>Команды</b>')));
+    expect(answer.text).toContain('Пишите в теме чата');
+  });
+
+  it('counts in Russian plural forms', () => {
+    expect([1, 3, 5, 21].map((count) => operatorText('wait.days', { count }))).toEqual(['1 день', '3 дня', '5 дней', '21 день']);
+  });
+
+  it('keeps the pinned dashboard in Russian', async () => {
+    h.telegram.customerWrites({ id: 7101, first_name: 'Иван', language_code: 'ru' }, { text: 'Здравствуйте' });
+    const dashboard = await eventually(() => h.telegram.state.sent.find((m) => m.text?.includes('Панель поддержки') && m.text.includes('новые: <b>1</b>')));
+    expect(dashboard.text).toMatch(/Дольше всех без ответа: #1, ждёт 0 мин/);
+    expect(dashboard.text).toContain('На дежурстве: никого');
+  });
+});
