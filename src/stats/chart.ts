@@ -2,6 +2,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { StatsReport } from './compute.js';
+import { operatorText } from '../i18n/operator-texts.js';
 
 /** Debian's fonts-dejavu-core; resvg draws no text without a font it can load. */
 const FONT_DIRS = ['/usr/share/fonts'];
@@ -19,7 +20,7 @@ export function chartSpec(report: StatsReport): TopLevelSpec {
     background: 'white',
     padding: 12,
     config: { font: FONT, view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 }, title: { fontSize: 15 } },
-    title: `Chats per day and first response — ${report.period.label}`,
+    title: operatorText('stats.chart.title', { period: report.period.label }),
     // One shared day scale so each point of the trend sits above its bar.
     resolve: { scale: { x: 'shared' } },
     vconcat: [
@@ -30,8 +31,8 @@ export function chartSpec(report: StatsReport): TopLevelSpec {
         mark: { type: 'bar' },
         encoding: {
           x: { ...dayAxis, timeUnit: 'utcyearmonthdate' },
-          y: { aggregate: 'sum', field: 'count', type: 'quantitative', title: 'chats opened' },
-          color: { field: 'channel', type: 'nominal', title: 'channel', legend: { orient: 'top' } },
+          y: { aggregate: 'sum', field: 'count', type: 'quantitative', title: operatorText('stats.chart.chatsOpened') },
+          color: { field: 'channel', type: 'nominal', title: operatorText('stats.chart.channel'), legend: { orient: 'top' } },
         },
       },
       {
@@ -41,7 +42,7 @@ export function chartSpec(report: StatsReport): TopLevelSpec {
         mark: { type: 'line', color: '#d62728', point: { color: '#d62728' } },
         encoding: {
           x: { ...dayAxis, timeUnit: 'utcyearmonthdate', bandPosition: 0.5 },
-          y: { field: 'minutes', type: 'quantitative', title: 'first response median, min' },
+          y: { field: 'minutes', type: 'quantitative', title: operatorText('stats.chart.firstResponseMedian') },
         },
       },
     ],

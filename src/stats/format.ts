@@ -1,12 +1,7 @@
 import { escapeHtml } from '../util/html.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import type { GroupFigures, StatsReport } from './compute.js';
 
-const REASON_LABELS: Record<string, string> = {
-  solved: 'solved',
-  no_response: 'customer not responding',
-  transferred_to_specialist: 'transferred to specialist',
-  other: 'other',
-};
 
 /** 42s, 4m 12s, 1h 05m, 2d 3h: short enough for a table row. */
 export function formatDuration(seconds: number | undefined): string {
@@ -27,41 +22,38 @@ function formatNumber(value: number | undefined, digits = 1): string {
 }
 
 function groupLine(name: string, g: GroupFigures): string {
-  const csat = g.csatAverage === undefined ? '' : `, CSAT ${formatNumber(g.csatAverage)} (${g.rated})`;
-  return `• ${name}: ${g.opened} opened, ${g.closed} closed, first response ${formatDuration(g.firstResponse.median)}${csat}`;
+  const csat = g.csatAverage === undefined ? '' : operatorText('stats.groupCsat', { average: formatNumber(g.csatAverage), rated: g.rated });
+  return operatorText('stats.groupLine', { name, opened: g.opened, closed: g.closed, firstResponse: formatDuration(g.firstResponse.median), csat });
 }
 
 /** The report as Telegram HTML; complete on its own, the chart only repeats the per-day figures. */
-export function formatReport(report: StatsReport, title = 'Support statistics'): string {
+export function formatReport(report: StatsReport, title = operatorText('stats.title')): string {
   const scope = [report.channel, report.operator?.name].filter(Boolean).join(', ');
   const lines: string[] = [];
   lines.push(`📊 <b>${escapeHtml(title)}: ${escapeHtml(report.period.label)}</b>${scope ? ` — ${escapeHtml(scope)}` : ''}`);
 
   if (report.opened === 0 && report.closed === 0) {
-    lines.push('', 'No chats were opened or closed in this period.');
+    lines.push('', operatorText('stats.empty'));
     return lines.join('\n');
   }
 
   const reasons = Object.entries(report.closedByReason)
     .filter(([, n]) => n > 0)
-    .map(([reason, n]) => `${REASON_LABELS[reason] ?? reason} ${n}`)
+    .map(([reason, n]) => `${operatorText(`stats.reason.${reason}`, { defaultValue: reason })} ${n}`)
     .join(', ');
   const open = Object.entries(report.openByStatus)
     .filter(([, n]) => n > 0)
-    .map(([status, n]) => `${status} ${n}`)
+    .map(([status, n]) => `${operatorText(`status.${status}`)} ${n}`)
     .join(', ');
   lines.push('');
-  lines.push(`<b>Chats</b>: ${report.opened} opened, ${report.closed} closed${reasons ? ` (${reasons})` : ''}`);
-  lines.push(`Still open: ${report.stillOpen}${open ? ` (${open})` : ''}`);
+  lines.push(operatorText('stats.chats', { opened: report.opened, closed: report.closed, reasons: reasons ? ` (${reasons})` : '' }));
+  lines.push(operatorText('stats.stillOpen', { count: report.stillOpen, statuses: open ? ` (${open})` : '' }));
 
   const fr = report.firstResponse;
   lines.push('');
-  lines.push(
-    `<b>First response</b>: median ${formatDuration(fr.median)}, p90 ${formatDuration(fr.p90)}, ` +
-      `within ${formatDuration(fr.slaSeconds)}: ${formatShare(fr.shareWithinSla)}` +
-      (fr.unanswered > 0 ? `; ${fr.unanswered} without an answer` : ''),
-  );
-  lines.push(`<b>Resolution</b>: median ${formatDuration(report.resolution.median)}, p90 ${formatDuration(report.resolution.p90)}`);
+  const unanswered = fr.unanswered > 0 ? operatorText('stats.unanswered', { count: fr.unanswered }) : '';
+  lines.push(operatorText('stats.firstResponse', { median: formatDuration(fr.median), p90: formatDuration(fr.p90), sla: formatDuration(fr.slaSeconds), share: formatShare(fr.shareWithinSla), unanswered }));
+  lines.push(operatorText('stats.resolution', { median: formatDuration(report.resolution.median), p90: formatDuration(report.resolution.p90) }));
 
   const csat = report.csat;
   const distribution = Object.entries(csat.distribution)
@@ -70,24 +62,24 @@ export function formatReport(report: StatsReport, title = 'Support statistics'):
     .join(', ');
   lines.push(
     csat.rated > 0
-      ? `<b>Satisfaction</b>: ${formatNumber(csat.average, 2)} average from ${csat.rated} ratings (${formatShare(csat.shareRated)} of closed chats rated): ${distribution}`
-      : '<b>Satisfaction</b>: no ratings',
+      ? operatorText('stats.satisfaction', { average: formatNumber(csat.average, 2), count: csat.rated, share: formatShare(csat.shareRated), distribution })
+      : operatorText('stats.noRatings'),
   );
-  lines.push(`<b>Messages per chat</b>: ${formatNumber(report.messages.customerPerChat)} from customers, ${formatNumber(report.messages.operatorPerChat)} from operators`);
+  lines.push(operatorText('stats.messagesPerChat', { customers: formatNumber(report.messages.customerPerChat), operators: formatNumber(report.messages.operatorPerChat) }));
 
   if (report.perOperator.length > 0 && !report.operator) {
-    lines.push('', '<b>Operators</b>');
+    lines.push('', `<b>${operatorText('stats.operators')}</b>`);
     const shown = report.perOperator.slice(0, 15);
     for (const o of shown) lines.push(groupLine(escapeHtml(o.name), o));
-    if (report.perOperator.length > shown.length) lines.push(`… and ${report.perOperator.length - shown.length} more`);
+    if (report.perOperator.length > shown.length) lines.push(operatorText('stats.andMore', { count: report.perOperator.length - shown.length }));
   }
   if (report.perChannel.length > 0 && !report.channel) {
-    lines.push('', '<b>Channels</b>');
+    lines.push('', `<b>${operatorText('stats.channels')}</b>`);
     for (const c of report.perChannel) lines.push(groupLine(c.channel, c));
   }
   if (report.busiestHours.length > 0) {
     const hours = report.busiestHours.map((h) => `${String(h.hour).padStart(2, '0')}:00 (${h.opened})`).join(', ');
-    lines.push('', `<b>Busiest hours</b> (${escapeHtml(report.timezone)}): ${hours}`);
+    lines.push('', operatorText('stats.busiestHours', { timezone: escapeHtml(report.timezone), hours }));
   }
   return lines.join('\n');
 }

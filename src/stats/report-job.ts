@@ -1,3 +1,4 @@
+import { operatorText } from '../i18n/operator-texts.js';
 import type { Agenda } from 'agenda';
 import { DateTime } from 'luxon';
 import type { Config } from '../config.js';
@@ -32,7 +33,7 @@ export async function postReport(kind: 'daily' | 'weekly', deps: { config: Confi
     deps.logger.info({ report: kind, period: period.label }, 'scheduled stats report was posted before; not again');
     return;
   }
-  const title = kind === 'daily' ? 'Daily support report' : 'Weekly support report';
+  const title = operatorText(kind === 'daily' ? 'stats.dailyReport' : 'stats.weeklyReport');
   const answer = await buildStatsAnswer({ period }, { config: deps.config, title });
   const file = answer.chart ? { fileName: `${kind}-report-${period.label}.png`.replace(/[^\w.-]+/g, '_'), mimeType: 'image/png', dataBase64: answer.chart.toString('base64') } : undefined;
   // Keyed like the mark: a run that dies between the two queues nothing more while the first item waits.
