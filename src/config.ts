@@ -131,6 +131,7 @@ const schema = z
     HTTP_HEADERS_TIMEOUT: duration('10s'),
     HTTP_REQUEST_TIMEOUT: duration('60s'),
     HTTP_KEEP_ALIVE_TIMEOUT: duration('5s'),
+    ADMIN_TOKEN: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'expected 16-256 printable characters without spaces, e.g. the output of `openssl rand -hex 24`').optional(),
 
     MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
     DATA_DIR: z.string().default('./data'),
@@ -333,7 +334,8 @@ export interface Config {
   instanceId: string;
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
   /** Timeouts: a client slower than these is dropped (headersTimeoutMs ≤ requestTimeoutMs). */
-  http: { host: string; port: number; publicUrl?: string; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** `adminToken`: lets requests from elsewhere than this machine see the status page and /metrics. */
+  http: { host: string; port: number; publicUrl?: string; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; adminToken?: string };
   database: { uri?: string; dataDir: string };
   conversations: { reopenWindowMs: number };
   outbox: { leaseMs: number; pollIntervalMs: number; maxAttempts: number; sendTimeoutMs: number };
@@ -435,7 +437,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: env.NODE_ENV,
     instanceId: env.INSTANCE_ID ?? defaultInstanceId(env),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ? ['true', '1', 'yes'].includes(env.LOG_PRETTY) : env.NODE_ENV === 'development' },
-    http: { host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },
+    http: { host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT, adminToken: env.ADMIN_TOKEN },
     database: { uri: env.MONGODB_URI, dataDir: env.DATA_DIR },
     conversations: { reopenWindowMs: env.REOPEN_WINDOW },
     outbox: { leaseMs: env.OUTBOX_LEASE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL, maxAttempts: env.OUTBOX_MAX_ATTEMPTS, sendTimeoutMs: env.OUTBOX_SEND_TIMEOUT },
