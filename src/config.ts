@@ -61,6 +61,9 @@ const byteSize = (fallback: string, max = Infinity) =>
       return bytes;
     });
 
+/** What @BotFather hands out: the bot's id, a colon, a secret. */
+export const BOT_TOKEN_PATTERN = /^\d+:[\w-]+$/;
+
 const port = (fallback: number) => z.coerce.number({ message: 'expected a port number' }).int().min(1).max(65535).default(fallback);
 
 /** One support mailbox: `EMAIL_<name>` for the first, `EMAIL_2_<name>` … `EMAIL_9_<name>` for more. */
@@ -143,7 +146,7 @@ const schema = z
     OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(12),
     OUTBOX_SEND_TIMEOUT: duration('30s'),
 
-    TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, 'expected a bot token like 123456:ABC-DEF').optional(),
+    TELEGRAM_BOT_TOKEN: z.string().regex(BOT_TOKEN_PATTERN, 'expected a bot token like 123456:ABC-DEF').optional(),
     OPERATOR_CHAT_ID: z.string().regex(/^-\d+$/, 'expected the operator group id, a negative number like -1001234567890').transform(Number).optional(),
     TELEGRAM_API_ROOT: z.url({ message: 'expected an absolute URL' }).default('https://api.telegram.org'),
     TELEGRAM_WEBHOOK_URL: z.url({ message: 'expected an absolute https URL' }).optional(),
@@ -153,7 +156,7 @@ const schema = z
       .string()
       .default('')
       .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
-      .refine((tokens) => tokens.every((t) => /^\d+:[\w-]+$/.test(t)), { message: 'expected comma-separated bot tokens like 123456:ABC-DEF' }),
+      .refine((tokens) => tokens.every((t) => BOT_TOKEN_PATTERN.test(t)), { message: 'expected comma-separated bot tokens like 123456:ABC-DEF' }),
     DASHBOARD_INTERVAL: duration('5s'),
     TOPIC_RENAME_DELAY: duration('15s'),
 
