@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -172,5 +173,19 @@ describe('npm run setup', () => {
     ended.end();
     expect(await ended.result).toBe(false);
     expect(existsSync(envPath)).toBe(false);
+  });
+
+  it('runs as `npm run setup` with its answers piped in, writing .env where it runs', { timeout: 30_000 }, async () => {
+    const cli = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.resolve('src/setup/cli.ts')], { cwd: dir, env: { ...process.env, TELEGRAM_API_ROOT: telegram.apiRoot }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let shown = '';
+    cli.stdout.on('data', (chunk: Buffer) => (shown += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once('close', resolve));
+    cli.stdin.write(`${telegram.token}\n`);
+    await eventually(() => shown.includes('Waiting for the group'), 20_000);
+    telegram.botAddedToGroup(OWNER);
+    await eventually(() => shown.includes('Use it?'));
+    cli.stdin.end('\n');
+    expect(await exited).toBe(0);
+    expect(parseEnv(await readFile(path.join(dir, '.env'), 'utf8'))).toMatchObject({ TELEGRAM_BOT_TOKEN: telegram.token, OPERATOR_CHAT_ID: String(telegram.groupId) });
   });
 });

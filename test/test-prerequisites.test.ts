@@ -34,7 +34,7 @@ describe('what npm test needs before any test runs', () => {
   it('stops at once with the one command that installs what is missing when it may not install', () => {
     const installed = new Set<string>();
     const run = () => ensurePrerequisites({ prerequisites: ['dovecot-imapd', 'chromium'].map((n) => installable(n, installed)), canInstall: false, install: () => expect.fail('must not install'), report: () => undefined });
-    expect(run).toThrow('Install with: sudo apt-get install -y --no-install-recommends dovecot-imapd chromium');
+    expect(run).toThrow('Install with: sudo apt-get update && sudo apt-get install -y --no-install-recommends dovecot-imapd chromium');
   });
 
   it('stops when a package is still missing after the install', () => {

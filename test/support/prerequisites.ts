@@ -58,7 +58,7 @@ export function ensurePrerequisites(options: { prerequisites: Prerequisite[]; ca
   if (missing.length === 0) return;
   const packages = missing.map((p) => p.package);
   const needs = missing.map((p) => `${p.package} (${p.purpose})`).join(', ');
-  if (!options.canInstall) throw new Error(`The tests need ${needs}. Install with: sudo ${installCommand(packages)}`);
+  if (!options.canInstall) throw new Error(`The tests need ${needs}. Install with: sudo apt-get update && sudo ${installCommand(packages)}`);
   options.report(`The tests need ${needs}: installing with ${installCommand(packages)}`);
   options.install(packages);
   const stillMissing = missing.filter((p) => !p.present()).map((p) => p.package);
