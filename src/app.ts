@@ -51,7 +51,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const logger = overrides.logger ?? createLogger(config);
   useOperatorLanguage(config.operatorLanguage);
   const db = await connectDatabase(config, logger);
-  const metrics = createMetrics(() => OutboxItemModel.countDocuments({ status: 'pending' }));
+  const countPendingOutboxItems = () => OutboxItemModel.countDocuments({ status: 'pending' });
+  const metrics = createMetrics(countPendingOutboxItems);
   const inbox = createInbox({ reopenWindowMs: config.conversations.reopenWindowMs, logger, metrics, resolveConversation: resolveEmailConversation });
 
   // Jobs are defined before the console so its commands (/remind) can plan them; they run after start-up.
@@ -64,16 +65,26 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
 
   const channelStates = new Map<string, ChannelState | string>();
   const databaseMonitor = new DatabaseMonitor(db.connection, { logger: logger.child({ component: 'database' }) });
-  const http = createHttpServer({
+  const health = {
+    database: () => databaseMonitor.state(),
+    components: () => ({
+      ...(operatorConsole ? { console: operatorConsole.state() } : {}),
+      ...Object.fromEntries(channels.map((c) => [c.kind, c.state()])),
+    }),
+  };
+  const http = await createHttpServer({
     logger,
     metrics,
     timeouts: config.http,
-    health: {
-      database: () => databaseMonitor.state(),
-      components: () => ({
-        ...(operatorConsole ? { console: operatorConsole.state() } : {}),
-        ...Object.fromEntries(channels.map((c) => [c.kind, c.state()])),
-      }),
+    adminToken: config.http.adminToken,
+    health,
+    status: {
+      ...health,
+      databaseKind: db.kind,
+      instanceId: config.instanceId,
+      consoleMode: () => operatorConsole?.mode(),
+      outboxDepth: countPendingOutboxItems,
+      jobsLeader: () => timedWork.scheduler.leader(),
     },
   });
   for (const part of [...channels, operatorConsole]) if (hasHttpRoutes(part)) await part.registerRoutes(http);

@@ -62,6 +62,9 @@ const byteSize = (fallback: string, max = Infinity) =>
       return bytes;
     });
 
+/** What @BotFather hands out: the bot's id, a colon, a secret. */
+export const BOT_TOKEN_PATTERN = /^\d+:[\w-]+$/;
+
 const port = (fallback: number) => z.coerce.number({ message: 'expected a port number' }).int().min(1).max(65535).default(fallback);
 
 /** One support mailbox: `EMAIL_<name>` for the first, `EMAIL_2_<name>` … `EMAIL_9_<name>` for more. */
@@ -132,6 +135,7 @@ const schema = z
     HTTP_HEADERS_TIMEOUT: duration('10s'),
     HTTP_REQUEST_TIMEOUT: duration('60s'),
     HTTP_KEEP_ALIVE_TIMEOUT: duration('5s'),
+    ADMIN_TOKEN: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'expected 16-256 printable characters without spaces, e.g. the output of `openssl rand -hex 24`').optional(),
 
     MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
     DATA_DIR: z.string().default('./data'),
@@ -143,7 +147,7 @@ const schema = z
     OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(12),
     OUTBOX_SEND_TIMEOUT: duration('30s'),
 
-    TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, 'expected a bot token like 123456:ABC-DEF').optional(),
+    TELEGRAM_BOT_TOKEN: z.string().regex(BOT_TOKEN_PATTERN, 'expected a bot token like 123456:ABC-DEF').optional(),
     OPERATOR_CHAT_ID: z.string().regex(/^-\d+$/, 'expected the operator group id, a negative number like -1001234567890').transform(Number).optional(),
     TELEGRAM_API_ROOT: z.url({ message: 'expected an absolute URL' }).default('https://api.telegram.org'),
     TELEGRAM_WEBHOOK_URL: z.url({ message: 'expected an absolute https URL' }).optional(),
@@ -153,7 +157,7 @@ const schema = z
       .string()
       .default('')
       .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
-      .refine((tokens) => tokens.every((t) => /^\d+:[\w-]+$/.test(t)), { message: 'expected comma-separated bot tokens like 123456:ABC-DEF' }),
+      .refine((tokens) => tokens.every((t) => BOT_TOKEN_PATTERN.test(t)), { message: 'expected comma-separated bot tokens like 123456:ABC-DEF' }),
     DASHBOARD_INTERVAL: duration('5s'),
     TOPIC_RENAME_DELAY: duration('15s'),
 
@@ -335,7 +339,8 @@ export interface Config {
   instanceId: string;
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
   /** Timeouts: a client slower than these is dropped (headersTimeoutMs ≤ requestTimeoutMs). */
-  http: { host: string; port: number; publicUrl?: string; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** `adminToken`: lets requests from elsewhere than this machine see the status page and /metrics. */
+  http: { host: string; port: number; publicUrl?: string; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; adminToken?: string };
   database: { uri?: string; dataDir: string };
   conversations: { reopenWindowMs: number };
   outbox: { leaseMs: number; pollIntervalMs: number; maxAttempts: number; sendTimeoutMs: number };
@@ -439,7 +444,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: env.NODE_ENV,
     instanceId: env.INSTANCE_ID ?? defaultInstanceId(env),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ? ['true', '1', 'yes'].includes(env.LOG_PRETTY) : env.NODE_ENV === 'development' },
-    http: { host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT },
+    http: { host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT, keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT, adminToken: env.ADMIN_TOKEN },
     database: { uri: env.MONGODB_URI, dataDir: env.DATA_DIR },
     conversations: { reopenWindowMs: env.REOPEN_WINDOW },
     outbox: { leaseMs: env.OUTBOX_LEASE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL, maxAttempts: env.OUTBOX_MAX_ATTEMPTS, sendTimeoutMs: env.OUTBOX_SEND_TIMEOUT },

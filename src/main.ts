@@ -3,7 +3,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { startGateway } from './app.js';
 import { createLogger } from './logger.js';
 import { guardProcess } from './process-guard.js';
+import { setupInTerminal } from './setup/terminal.js';
 
+// A first start on a terminal, with nothing configured yet: set up the operator console before anything else.
+if (!existsSync('.env') && process.stdin.isTTY && !process.env.TELEGRAM_BOT_TOKEN && process.env.NODE_ENV !== 'production') await setupInTerminal();
 // A .env file in the working directory fills in what the real environment does not set.
 if (existsSync('.env')) process.loadEnvFile('.env');
 

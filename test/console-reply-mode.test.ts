@@ -26,11 +26,11 @@ async function relayedMessage(text: string) {
 }
 
 describe('Telegram console in reply mode', () => {
-  it('creates no topics and says which chat each relayed message belongs to', async () => {
+  it('creates no topics; the first relay starts with the customer card, later ones with "#N · Name (Channel)"', async () => {
     h.telegram.customerWrites(alice, { text: 'first words' });
     const first = await relayedMessage('first words');
     expect(first.message_thread_id).toBeUndefined();
-    expect(first.text).toContain('chat #1');
+    expect(first.text).toMatch(/^👤 <b>Alice<\/b>\nTelegram · chat #1\n/);
     h.telegram.customerWrites(alice, { text: 'second words' });
     const second = await relayedMessage('second words');
     expect(second.text).toMatch(/^<b>#1<\/b> · Alice \(Telegram\)/);

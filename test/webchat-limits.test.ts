@@ -309,7 +309,7 @@ describe('uploads', () => {
 describe('HTTP timeouts', () => {
   it('drops a client that sends its headers too slowly, while WebSockets stay open and /healthz answers', async () => {
     const metrics = createMetrics(async () => 0);
-    const app = createHttpServer({ logger: testLogger, metrics, health: { database: () => ({ up: true }), components: () => ({}) }, timeouts: { headersTimeoutMs: 500, requestTimeoutMs: 1000, keepAliveTimeoutMs: 500 } });
+    const app = await createHttpServer({ logger: testLogger, metrics, health: { database: () => ({ up: true }), components: () => ({}) }, timeouts: { headersTimeoutMs: 500, requestTimeoutMs: 1000, keepAliveTimeoutMs: 500 } });
     const chat = await startChat({}, { listen: true, app });
     const { token } = await openSession(chat.app);
     const ws = new WebSocket(`${chat.url.replace('http', 'ws')}/webchat/ws?token=${encodeURIComponent(token)}`);

@@ -3,9 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Resvg } from '@resvg/resvg-js';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useStoppableDatabase } from './support/stoppable-database.js';
+import { launchChromium } from './support/browser.js';
 import { createOperator } from './support/factories.js';
 import { testLogger } from './support/logger.js';
 import { SESSION_EXPIRED_CLOSE, TRY_AGAIN_LATER_CLOSE, WebchatChannel, type WebchatOptions } from '../channels/webchat.js';
@@ -165,10 +166,7 @@ beforeAll(async () => {
   });
   worker.start();
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -5,6 +5,8 @@ import type { Deliverer } from '../outbox/worker.js';
 export interface OperatorConsole {
   readonly deliverer: Deliverer<unknown>;
   state(): ChannelState;
+  /** Forum: one topic per conversation; reply: operators answer by replying to relayed messages. */
+  mode(): 'forum' | 'reply';
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Shows that the conversation's customer is typing (a hint that fades by itself; lost when it can't be shown). */

@@ -1,7 +1,11 @@
+import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { DatabaseHealth } from '../db/health-monitor.js';
+import type { StatusSource } from './gateway-status.js';
+import { registerStatusPage } from './status-page.js';
+import { teamAccess } from './team-access.js';
 
 export interface HealthSource {
   /** Kept current in the background: answering never waits for the database. */
@@ -20,8 +24,20 @@ export interface HttpTimeouts {
 
 const DEFAULT_TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 };
 
-/** The gateway's one HTTP server: health, metrics, and whatever routes channels add (webhooks, web chat). */
-export function createHttpServer(options: { logger: Logger; metrics: Metrics; health: HealthSource; bodyLimit?: number; timeouts?: HttpTimeouts }): FastifyInstance {
+/**
+ * The gateway's one HTTP server: health for everyone; the status page (with `status`) and metrics for the team only
+ * (this machine, or ADMIN_TOKEN: its port faces the internet); and whatever routes channels add (webhooks, web chat).
+ */
+export async function createHttpServer(options: {
+  logger: Logger;
+  metrics: Metrics;
+  health: HealthSource;
+  /** Serves the status page at GET / when given. */
+  status?: StatusSource;
+  adminToken?: string;
+  bodyLimit?: number;
+  timeouts?: HttpTimeouts;
+}): Promise<FastifyInstance> {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
@@ -45,10 +61,14 @@ export function createHttpServer(options: { logger: Logger; metrics: Metrics; he
     return reply.code(database.up ? 200 : 503).send(body);
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  const access = teamAccess(options.adminToken);
+  await app.register(cookie);
+  app.get('/metrics', async (request, reply) => {
+    if (!access.allows(request)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'metrics are for the team: ask from this machine or with Authorization: Bearer <ADMIN_TOKEN>' });
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
+  if (options.status) await registerStatusPage(app, { source: options.status, access });
 
   return app;
 }

@@ -38,6 +38,13 @@ export class LeaderLease {
     return this.epoch !== undefined && this.now() < this.validUntil;
   }
 
+  /** Who holds the current term (this process or another), undefined while nobody does. */
+  async currentHolder(): Promise<string | undefined> {
+    if (this.isLeader) return this.options.holder;
+    const latest = await JobLeaseModel.findOne({ name: this.options.name }).sort({ epoch: -1 }).lean();
+    return latest && latest.expiresAt.getTime() > this.now() ? latest.holder : undefined;
+  }
+
   start(): void {
     this.stopped = false;
     this.schedule(0);

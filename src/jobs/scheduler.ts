@@ -81,6 +81,11 @@ export class JobScheduler implements Planner {
     return this.lease.isLeader;
   }
 
+  /** The instance id of the process that runs the jobs now (this one or another copy), undefined while none does. */
+  leader(): Promise<string | undefined> {
+    return this.lease.currentHolder();
+  }
+
   /** Defines what a job name does; every process defines all jobs, the leader runs them. */
   define<DATA>(name: string, handler: JobHandler<DATA>, options: { concurrency?: number } = {}): void {
     this.handlers.set(name, handler as JobHandler<never>);

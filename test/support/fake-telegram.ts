@@ -81,6 +81,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
     groupSends: new Map<number, number[]>(),
     rejected429: 0,
     failNext: new Map<string, { status: number; description: string; retry_after?: number }>(),
+    /** The console bot's membership in the operator group. */
+    botMember: { status: 'administrator' as 'administrator' | 'member' | 'left', canManageTopics: true },
   };
   let waiter: (() => void) | undefined;
 
@@ -176,7 +178,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       case 'getChatMember': {
         const helper = [...helpers.values()].find((h) => h.id === Number(params.user_id));
         if (helper) return ok({ status: helper.status ?? 'member', user: botOfToken(helper.token), can_manage_topics: helper.canManageTopics ?? false, can_post_messages: true });
-        return ok({ status: 'administrator', user: bot, can_manage_topics: true, can_pin_messages: true, can_post_messages: true });
+        const member = state.botMember;
+        return ok({ status: member.status, user: bot, ...(member.status === 'administrator' ? { can_manage_topics: member.canManageTopics, can_pin_messages: true, can_post_messages: true } : {}) });
       }
       case 'getUpdates': {
         const offset = Number(params.offset ?? 0);
@@ -341,6 +344,18 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       pushUpdate({ message });
       return message;
     },
+    /** Someone adds the bot to the operator group (Telegram's my_chat_member update). */
+    botAddedToGroup(by: { id: number; first_name: string; username?: string }, status: 'administrator' | 'member' = state.botMember.status === 'left' ? 'member' : state.botMember.status) {
+      pushUpdate({
+        my_chat_member: {
+          chat: { id: groupId, type: 'supergroup', title: 'Support operators', is_forum: state.forum },
+          from: { is_bot: false, ...by },
+          date: now(),
+          old_chat_member: { status: 'left', user: bot },
+          new_chat_member: { status, user: bot },
+        },
+      });
+    },
     /** An operator presses an inline button under one of the bot's messages. */
     operatorPresses(user: { id: number; first_name: string; username?: string }, sent: SentMessage, data: string) {
       pushUpdate({
@@ -363,7 +378,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       return state.sent.filter((m) => m.chat_id === chatId);
     },
     reset() {
-      Object.assign(state, { updates: [], sent: [], calls: [], edits: [], callbackAnswers: [], groupSends: new Map(), rejected429: 0 });
+      Object.assign(state, { updates: [], sent: [], calls: [], edits: [], callbackAnswers: [], groupSends: new Map(), rejected429: 0, botMember: { status: 'administrator', canManageTopics: true } });
       state.topics.clear();
       state.reactions.clear();
       state.pinned.clear();

@@ -73,8 +73,8 @@ export class TelegramConsole implements OperatorConsole {
     return this.current;
   }
 
-  isForum(): boolean {
-    return this.forum;
+  mode(): 'forum' | 'reply' {
+    return this.forum ? 'forum' : 'reply';
   }
 
   async start(): Promise<void> {
