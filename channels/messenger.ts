@@ -49,7 +49,7 @@ interface GraphError {
  */
 export class MessengerChannel implements Channel {
   readonly kind = 'messenger' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: true, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, delete: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: true, maxTextLength: TEXT_LIMIT };
   private readonly status: ChannelStateTracker;
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;

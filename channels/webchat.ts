@@ -54,7 +54,7 @@ const UNAVAILABLE_RETRY_MS = 1000;
  */
 export class WebchatChannel implements Channel {
   readonly kind = 'webchat' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: true, deliveryReceipts: true, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: true, delete: true, typing: true, deliveryReceipts: true, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
   /** The outbox passes our own `wc:` attachment references through; foreign ones arrive with their bytes. */
   readonly attachmentRefPrefix = REF_PREFIX;
   private readonly status: ChannelStateTracker;

@@ -48,7 +48,7 @@ interface GraphError {
  */
 export class WhatsAppCloudChannel implements Channel {
   readonly kind = 'whatsapp' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, delete: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
   private readonly status: WhatsAppStatus;
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;

@@ -93,7 +93,7 @@ export interface WhatsAppWebChannelOptions {
  */
 export class WhatsAppWebChannel implements Channel {
   readonly kind = 'whatsapp' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, delete: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
   private readonly status: WhatsAppStatus;
   private readonly createClient: () => WhatsAppClientLike;
   private sink?: ChannelSink;
