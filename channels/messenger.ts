@@ -118,6 +118,9 @@ export class MessengerChannel implements Channel {
       await this.statusUpTo(psid, event.delivery.watermark, 'delivered');
     } else if (event.read) {
       await this.statusUpTo(psid, event.read.watermark, 'read');
+    } else if (event.message_edit) {
+      const at = new Date(event.timestamp ?? Date.now());
+      await sink.changed?.({ channel: 'messenger', externalMessageId: event.message_edit.mid, kind: 'edited', text: event.message_edit.text ?? '', at });
     }
   }
 

@@ -4,6 +4,7 @@ import { ConversationModel, MessageModel, OperatorModel, OutboxItemModel } from 
 import { withInlineBytes } from '../src/attachments.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
+import { recordCustomerChange } from '../src/conversations/message-changes.js';
 
 let h: TelegramHarness;
 const alice = { id: 5001, first_name: 'Alice', last_name: 'Smith', username: 'alice_s', language_code: 'en' };
@@ -320,5 +321,26 @@ describe('edits and deletions in a Telegram chat', () => {
     const edit = await eventually(() => h.telegram.state.edits.find((e) => e.message_id === relayed!.message_id));
     expect(edit.text).toContain('👤 <b>Alice Smith</b>');
     expect(edit.text).toContain('I ordered 4 boxes <i>✏️ edited</i>');
+  });
+
+  it("strikes out a message the customer deleted on their side (WhatsApp, web chat...) in its relayed copy", async () => {
+    const { topicId } = await customerOpensChat('first');
+    h.telegram.customerWrites(alice, { text: 'my password is hunter2' });
+    await eventually(() => h.telegram.groupMessages(topicId).length === 2);
+    const relayed = h.telegram.groupMessages(topicId)[1]!;
+    const stored = (await MessageModel.findOne({ text: 'my password is hunter2' }))!;
+    await recordCustomerChange({ channel: 'telegram', externalMessageId: stored.externalId!, kind: 'deleted', at: new Date() });
+    await eventually(() => h.telegram.state.edits.some((e) => e.message_id === relayed.message_id && e.text === '<s>my password is hunter2</s> <i>🗑 deleted by the customer</i>'));
+  });
+
+  it('answers a change of a message shown with a photo as a reply to it', async () => {
+    const { topicId } = await customerOpensChat();
+    const photo = h.telegram.customerWrites(alice, { photo: [{ file_id: 'ph-1', file_unique_id: 'u1', width: 10, height: 10 }], caption: 'broken lid' });
+    await eventually(() => h.telegram.groupMessages(topicId).some((m) => m.method === 'sendPhoto'));
+    const relayed = h.telegram.groupMessages(topicId).find((m) => m.method === 'sendPhoto')!;
+    h.telegram.editsMessage(photo, { photo: [{ file_id: 'ph-1', file_unique_id: 'u1', width: 10, height: 10 }], caption: 'broken lid and handle' });
+    const reply = await eventually(() => h.telegram.groupMessages(topicId).find((m) => m.text?.includes('The customer edited this message')));
+    expect(reply.text).toContain('broken lid and handle');
+    expect(reply.reply_to_message_id).toBe(relayed.message_id);
   });
 });
