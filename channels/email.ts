@@ -29,7 +29,7 @@ interface Mailbox {
  */
 export class EmailChannel implements Channel {
   readonly kind = 'email' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: false, readReceipts: false, buttons: false, maxTextLength: 100_000 };
+  readonly capabilities: ChannelCapabilities = { edit: false, delete: false, typing: false, deliveryReceipts: false, readReceipts: false, buttons: false, maxTextLength: 100_000 };
   private current: ChannelState = 'stopped';
   private sink?: ChannelSink;
   private readonly mailboxes: Mailbox[];

@@ -30,7 +30,9 @@ export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Chan
   const channels: Channel[] = [];
   let operatorConsole: TelegramConsole | undefined;
   if (config.telegram) {
-    operatorConsole = new TelegramConsole({ config, logger, commands, services: deps.services ?? {} });
+    // Commands may ask what a chat's channel can do (/delete): the channels are all known by the time one runs.
+    const services = { ...deps.services, channelCapabilities: (kind: string) => channels.find((c) => c.kind === kind)?.capabilities };
+    operatorConsole = new TelegramConsole({ config, logger, commands, services });
     const telegram = new TelegramChannel({
       bot: operatorConsole.bot,
       apiRoot: config.telegram.apiRoot,

@@ -43,6 +43,8 @@ export const messagingEventSchema = z
     postback: postbackSchema.optional(),
     delivery: z.object({ mids: lenient(z.array(z.string())), watermark: lenient(z.number()) }).optional(),
     read: z.object({ watermark: lenient(z.number()) }).optional(),
+    /** The message_edits webhook field: the customer changed the text of a message they sent. */
+    message_edit: z.object({ mid: z.string().min(1), text: lenient(z.string()), num_edit: lenient(z.number()) }).optional(),
   })
   // Delivery and read events come without a timestamp; a message needs one (its time, and a postback's id).
   .refine((event) => (!event.message && !event.postback) || event.timestamp !== undefined, { message: 'a message without a timestamp', path: ['timestamp'] });

@@ -49,7 +49,7 @@ interface GraphError {
  */
 export class MessengerChannel implements Channel {
   readonly kind = 'messenger' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: true, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, delete: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: true, maxTextLength: TEXT_LIMIT };
   private readonly status: ChannelStateTracker;
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;
@@ -118,6 +118,9 @@ export class MessengerChannel implements Channel {
       await this.statusUpTo(psid, event.delivery.watermark, 'delivered');
     } else if (event.read) {
       await this.statusUpTo(psid, event.read.watermark, 'read');
+    } else if (event.message_edit) {
+      const at = new Date(event.timestamp ?? Date.now());
+      await sink.changed?.({ channel: 'messenger', externalMessageId: event.message_edit.mid, kind: 'edited', text: event.message_edit.text ?? '', at });
     }
   }
 

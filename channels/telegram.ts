@@ -8,6 +8,7 @@ import { renderTemplate } from '../src/templates.js';
 import { splitText } from '../src/util/split-text.js';
 import { telegramCall } from '../src/console/telegram/delivery-error.js';
 import { telegramAttachments } from '../src/console/telegram/attachments.js';
+import { DeliveryError } from '../src/outbox/errors.js';
 
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
@@ -28,7 +29,7 @@ export interface TelegramChannelOptions {
 export class TelegramChannel implements Channel {
   readonly kind = 'telegram' as const;
   readonly attachmentRefPrefix = 'tg';
-  readonly capabilities: ChannelCapabilities = { edit: true, typing: true, deliveryReceipts: false, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: true, delete: true, typing: true, deliveryReceipts: false, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
   private current: ChannelState = 'stopped';
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;
@@ -36,9 +37,11 @@ export class TelegramChannel implements Channel {
   constructor(private readonly options: TelegramChannelOptions) {
     this.privateChats.command('start', (ctx) => this.greet(ctx.chat.id, ctx.from?.language_code, ctx.from?.first_name));
     this.privateChats.on('message', (ctx) => this.inbound(ctx.message));
+    // Telegram tells bots of edits in private chats, never of deletions.
     this.privateChats.on('edited_message', async (ctx) => {
       const edited = ctx.editedMessage;
-      await this.sink?.edited?.('telegram', telegramMessageKey(edited.chat.id, edited.message_id), edited.text ?? edited.caption ?? '');
+      const at = new Date((edited.edit_date ?? edited.date) * 1000);
+      await this.sink?.changed?.({ channel: 'telegram', externalMessageId: telegramMessageKey(edited.chat.id, edited.message_id), kind: 'edited', text: edited.text ?? edited.caption ?? '', at });
     });
   }
 
@@ -91,6 +94,33 @@ export class TelegramChannel implements Channel {
     return { externalMessageId: String(lastId) };
   }
 
+  /** The text of a text message, or the caption of a media message (Telegram says which it is by refusing the other). */
+  async edit(externalChatId: string, externalMessageId: string, text: string): Promise<boolean> {
+    const api = this.options.bot.api;
+    const [chatId, messageId] = [Number(externalChatId), Number(externalMessageId)];
+    try {
+      await telegramCall(() => api.editMessageText(chatId, messageId, text));
+    } catch (error) {
+      if (isNotModified(error)) return true;
+      // Gone, or too old to edit: the customer gets a correction instead.
+      if (error instanceof DeliveryError && /can't be edited|message to edit not found/i.test(error.message)) return false;
+      if (!(error instanceof DeliveryError && /no text in the message/i.test(error.message))) throw error;
+      if (text.length > CAPTION_LIMIT) return false;
+      await telegramCall(() => api.editMessageCaption(chatId, messageId, { caption: text })).catch((captionError: unknown) => {
+        if (!isNotModified(captionError)) throw captionError;
+      });
+    }
+    return true;
+  }
+
+  async delete(externalChatId: string, externalMessageId: string): Promise<void> {
+    const api = this.options.bot.api;
+    await telegramCall(() => api.deleteMessage(Number(externalChatId), Number(externalMessageId))).catch((error: unknown) => {
+      // Deleted already (a retry after the first attempt went through): done.
+      if (!(error instanceof DeliveryError && /message to delete not found/i.test(error.message))) throw error;
+    });
+  }
+
   private async sendAttachment(chatId: number, attachment: Attachment, caption?: string): Promise<number> {
     const api = this.options.bot.api;
     const other = caption ? { caption } : {};
@@ -137,6 +167,8 @@ export class TelegramChannel implements Channel {
     return { data: Buffer.from(await response.arrayBuffer()), fileName: file.file_path.split('/').pop() };
   }
 }
+
+const isNotModified = (error: unknown): boolean => error instanceof DeliveryError && /not modified/i.test(error.message);
 
 /** Telegram numbers messages per chat, so the channel-wide unique id needs the chat too. */
 export function telegramMessageKey(chatId: number, messageId: number): string {

@@ -38,6 +38,8 @@ export const vkMessageSchema = z.object({
   date: z.number(),
   text: lenient(z.string()),
   out: lenient(z.number()),
+  /** When the message was last edited (message_edit events). */
+  update_time: lenient(z.number()),
   attachments: lenient(z.array(attachmentSchema)),
   geo: lenient(z.object({ coordinates: lenient(z.object({ latitude: z.coerce.number(), longitude: z.coerce.number() })) })),
   reply_message: lenient(z.object({ id: lenient(z.number()) })),

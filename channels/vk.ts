@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { APIError, APIRequest, VK } from 'vk-io';
 import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, RateBucket, SendContext, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
-import { CustomerModel } from '../src/db/models/index.js';
+import { CustomerModel, MessageModel } from '../src/db/models/index.js';
 import { registerAttachmentSource } from '../src/attachments.js';
 import { DeliveryError } from '../src/outbox/errors.js';
 import { backoffDelay } from '../src/outbox/backoff.js';
@@ -27,6 +27,8 @@ const CALLBACK_BODY_LIMIT = 1024 * 1024;
 /** A fetched name is kept this long (it is stored on the customer anyway); a failed users.get is not repeated for this long. */
 const NAME_TTL_MS = 3600_000;
 const NAME_FAILURE_TTL_MS = 5 * 60_000;
+/** messages.edit: "the message is too old to be edited" (a community may edit for 24 hours). */
+const EDIT_TIME_EXPIRED = 909;
 
 export interface VkChannelOptions {
   token: string;
@@ -57,7 +59,7 @@ export function vkRandomId(idempotencyKey: string): number {
  */
 export class VkChannel implements Channel {
   readonly kind = 'vk' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: false, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: true, delete: true, typing: false, deliveryReceipts: false, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
   private readonly vk: VK;
   private readonly status: ChannelStateTracker;
   private sink?: ChannelSink;
@@ -197,6 +199,30 @@ export class VkChannel implements Channel {
     return { externalMessageId: String(lastId) };
   }
 
+  /**
+   * messages.edit keeps the message's attachments only when they are named again, so only a text-only message is
+   * edited here; one with attachments, or too old for VK (error 909), gets a correction instead.
+   */
+  async edit(externalChatId: string, externalMessageId: string, text: string): Promise<boolean> {
+    const sent = await MessageModel.findOne({ channel: 'vk', externalId: externalMessageId, direction: { $ne: 'in' } }, { attachments: 1 }).lean();
+    if (sent?.attachments.length) return false;
+    try {
+      await this.call('messages.edit', { peer_id: Number(externalChatId), message_id: Number(externalMessageId), message: text, keep_forward_messages: 1, keep_snippets: 1 });
+      return true;
+    } catch (error) {
+      if (error instanceof APIError && Number(error.code) === EDIT_TIME_EXPIRED) return false;
+      throw toDeliveryError(error);
+    }
+  }
+
+  async delete(externalChatId: string, externalMessageId: string): Promise<void> {
+    try {
+      await this.call('messages.delete', { peer_id: Number(externalChatId), message_ids: externalMessageId, delete_for_all: 1 });
+    } catch (error) {
+      throw toDeliveryError(error);
+    }
+  }
+
   /** VK's upload flow: get an upload server for this peer, post the file there, save it; returns `photo1_2_key`. */
   private async upload(peerId: number, attachment: Attachment): Promise<string> {
     if (!attachment.dataBase64) throw DeliveryError.permanent(`the ${attachment.kind} has no bytes to upload to VK`);
@@ -289,6 +315,7 @@ export class VkChannel implements Channel {
   }
 
   private async handleEvent(event: VkEvent): Promise<void> {
+    if (event.type === 'message_edit') return this.handleEdit(event);
     if (event.type !== 'message_new') return;
     const message = this.events.read(vkMessageSchema, messageOf(event.object), 'message_new event');
     if (!message || message.out) return;
@@ -300,6 +327,15 @@ export class VkChannel implements Channel {
     inbound.profile.name = await this.customerName(message.from_id);
     inbound.profile.language = languageOfClient(event.object);
     await this.sink!.inbound(inbound);
+  }
+
+  /** The customer edited a message (VK reports no deletions to communities). */
+  private async handleEdit(event: VkEvent): Promise<void> {
+    const message = this.events.read(vkMessageSchema, messageOf(event.object), 'message_edit event');
+    if (!message || message.out) return;
+    const { externalMessageId, text } = normalizeVkMessage(message);
+    const at = new Date((message.update_time ?? message.date) * 1000);
+    await this.sink!.changed?.({ channel: 'vk', externalMessageId, kind: 'edited', text, at });
   }
 
   /** The name as VK shows it, asked while the stored customer has none; one users.get per person for a burst, none for a while after one failed. */

@@ -21,12 +21,16 @@ export interface VisitorSocket {
 }
 
 export type MessageFrame = { type: 'message'; clientId?: unknown; text?: unknown; files?: unknown; profile?: unknown; page?: unknown };
+/** The visitor edits (new `text`) or deletes one of their messages, named by the widget's id of it. */
+export type ChangeFrame = { type: 'edit' | 'delete'; clientId?: unknown; text?: unknown };
 
 export type WebchatMetrics = Pick<Metrics, 'webchatFramesRefused' | 'webchatConnectsRefused' | 'webchatSocketsClosed' | 'webchatUploadsRefused' | 'webchatUnsentUploadsDeleted'>;
 
 export interface ConnectionHandlers {
   /** A `message` frame within the socket's budget; the handler answers it (ack, error) and may `enqueue` work. */
   message(connection: VisitorConnection, frame: MessageFrame): void;
+  /** An `edit` or `delete` frame within the message budget. */
+  change(connection: VisitorConnection, frame: ChangeFrame): void;
   /** The visitor types (already limited to once every few seconds per visitor). */
   typing(connection: VisitorConnection): void;
   /** The widget showed this reply (one this socket was sent and has not confirmed yet). */
@@ -91,6 +95,11 @@ export class VisitorConnection {
           return this.refuse('over_budget');
         }
         return handlers.message(this, frame as MessageFrame);
+      case 'edit':
+      case 'delete':
+        // A change costs what a message costs: it is stored and shown to the operators like one.
+        if (!this.budgets.take('message') || !limits.frame(this.visitorId, 'message')) return this.refuse('over_budget');
+        return handlers.change(this, frame as ChangeFrame);
       case 'typing':
         if (!this.budgets.take('typing') || !limits.frame(this.visitorId, 'typing')) return this.refuse('over_budget');
         if (limits.typingDue(this.visitorId)) handlers.typing(this);

@@ -32,7 +32,8 @@ export class WebchatHistory {
     const visitor = await WebchatVisitorModel.findById(visitorId).lean();
     const ids = visitor?.listed ? (visitor.recent ?? []) : await this.listOnce(visitorId);
     if (ids.length === 0) return [];
-    const messages = await MessageModel.find({ _id: { $in: ids.slice(-this.limit) }, direction: { $in: ['in', 'out', 'system'] } }).lean();
+    // Deleted messages (by the visitor, or by an operator) are gone from the chat.
+    const messages = (await MessageModel.find({ _id: { $in: ids.slice(-this.limit) }, direction: { $in: ['in', 'out', 'system'] } }).lean()).filter((m) => !m.deletedAt);
     messages.sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
     // Operator files kept by send() are named after their message; find which ones exist.
     const candidates = messages.filter((m) => m.direction !== 'in').flatMap((m) => m.attachments.map((_, i) => `${m._id}-${i}`));
@@ -56,6 +57,7 @@ export class WebchatHistory {
         files,
         at: (m.createdAt ?? new Date()).toISOString(),
         quickReplies: m.quickReplies?.length ? m.quickReplies : undefined,
+        ...(m.editedAt ? { edited: true as const } : {}),
         // Replies sent while the visitor was away: shown now, so the widget confirms them.
         ...(m.direction === 'out' && (status === 'pending' || status === 'sent') ? { confirm: true as const } : {}),
       } satisfies ChatLine;

@@ -15,6 +15,8 @@ export interface ChatLine {
   at: string;
   /** Answers offered as buttons; the widget shows them under the newest message only. */
   quickReplies?: string[];
+  /** The text was changed after it was sent. */
+  edited?: true;
   /** The widget answers with `received` once it shows this line: the operator then sees it delivered. */
   confirm?: true;
 }

@@ -12,7 +12,7 @@ import { DeliveryError } from '../src/outbox/errors.js';
 import { ChannelStateTracker } from './channel-state.js';
 import { newVisitorId, signVisitorToken, verifyVisitorToken, type VisitorSession } from './webchat-token.js';
 import { VisitorLimits } from './webchat-limits.js';
-import { MAX_FRAME_BYTES, VisitorConnection, type MessageFrame, type VisitorSocket, type WebchatMetrics } from './webchat-connection.js';
+import { MAX_FRAME_BYTES, VisitorConnection, type ChangeFrame, type MessageFrame, type VisitorSocket, type WebchatMetrics } from './webchat-connection.js';
 import { WebchatHistory } from './webchat-history.js';
 import { WebchatPresence } from './webchat-presence.js';
 import { DeliveryConfirmations } from './webchat-receipts.js';
@@ -54,7 +54,7 @@ const UNAVAILABLE_RETRY_MS = 1000;
  */
 export class WebchatChannel implements Channel {
   readonly kind = 'webchat' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: true, deliveryReceipts: true, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: true, delete: true, typing: true, deliveryReceipts: true, readReceipts: false, buttons: true, maxTextLength: TEXT_LIMIT };
   /** The outbox passes our own `wc:` attachment references through; foreign ones arrive with their bytes. */
   readonly attachmentRefPrefix = REF_PREFIX;
   private readonly status: ChannelStateTracker;
@@ -149,6 +149,26 @@ export class WebchatChannel implements Channel {
     return { externalMessageId: `wc:${id}` };
   }
 
+  /** Replaces the text of an operator's reply wherever the visitor has the chat open; the history shows the latest text anyway. */
+  async edit(externalChatId: string, externalMessageId: string, text: string): Promise<boolean> {
+    await this.pushChange(externalChatId, { type: 'edit', id: lineId(externalMessageId), text });
+    return true;
+  }
+
+  /** Takes an operator's reply away from the open chat; the history no longer lists it. */
+  async delete(externalChatId: string, externalMessageId: string): Promise<void> {
+    await this.pushChange(externalChatId, { type: 'delete', id: lineId(externalMessageId) });
+  }
+
+  /** A change goes to the visitor's sockets on this copy, or to the copy that holds them. */
+  private async pushChange(visitorId: string, frame: { type: 'edit' | 'delete'; id: string; text?: string }): Promise<void> {
+    if (!this.sockets.has(visitorId)) {
+      const holder = await this.presence.elsewhere(visitorId);
+      if (holder) throw DeliveryError.elsewhere(holder);
+    }
+    for (const connection of this.sockets.get(visitorId) ?? []) connection.send(frame);
+  }
+
   /** Shows the visitor an 'operator is typing' hint (on this process's sockets); the widget hides it after a few seconds. */
   typing(visitorId: string): void {
     for (const connection of this.sockets.get(visitorId) ?? []) connection.send({ type: 'typing' });
@@ -241,6 +261,7 @@ export class WebchatChannel implements Channel {
       now: this.now,
       handlers: {
         message: (c, frame) => this.onVisitorMessage(c, frame),
+        change: (c, frame) => this.onVisitorChange(c, frame),
         typing: () => this.sink?.typing?.('webchat', visitorId),
         received: (_c, messageId) => this.confirmations.confirm(messageId),
       },
@@ -328,6 +349,24 @@ export class WebchatChannel implements Channel {
     for (const other of this.sockets.get(visitorId) ?? []) if (other !== connection) other.send({ type: 'message', message: line });
   }
 
+  /** The visitor edited or deleted one of their messages: stored, and every open tab of theirs shows it. */
+  private onVisitorChange(connection: VisitorConnection, frame: ChangeFrame): void {
+    const clientId = typeof frame.clientId === 'string' && /^[\w-]{8,64}$/.test(frame.clientId) ? frame.clientId : undefined;
+    const text = typeof frame.text === 'string' ? frame.text.trim() : '';
+    if (!clientId || (frame.type === 'edit' && (!text || text.length > TEXT_LIMIT))) return connection.send({ type: 'error', code: 'invalid', change: clientId });
+    const id = `${connection.visitorId}:${clientId}`;
+    const queued = connection.enqueue(async () => {
+      try {
+        await this.sink?.changed?.({ channel: 'webchat', externalMessageId: id, kind: frame.type === 'edit' ? 'edited' : 'deleted', text: frame.type === 'edit' ? text : undefined, at: new Date(this.now()) });
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'a web chat visitor\'s edit or deletion could not be stored; the widget is told');
+        return connection.send({ type: 'error', code: isDatabaseUnavailable(error) ? 'unavailable' : 'failed', change: clientId });
+      }
+      for (const tab of this.sockets.get(connection.visitorId) ?? []) tab.send(frame.type === 'edit' ? { type: 'edit', id, text } : { type: 'delete', id });
+    });
+    if (!queued) connection.send({ type: 'error', code: 'rate_limited', change: clientId, retryAfterMs: 2000 });
+  }
+
   /**
    * No ack: the widget keeps the message queued and sends it again with backoff (the same clientId, so a
    * message stored after all is stored once). `unavailable`: the database is unreachable; `failed`: anything else.
@@ -399,4 +438,9 @@ function clientIp(request: FastifyRequest): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The widget's id of an operator's reply: the stored message's id, which send() returned as `wc:<id>`. */
+function lineId(externalMessageId: string): string {
+  return externalMessageId.replace(/^wc:/, '');
 }

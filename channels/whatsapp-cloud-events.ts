@@ -66,6 +66,9 @@ export const cloudMessageSchema = z.object({
   button: lenient(z.object({ payload: lenient(z.string()), text: lenient(z.string()) })),
   reaction: lenient(z.object({ message_id: lenient(z.string()), emoji: lenient(z.string()) })),
   context: lenient(z.object({ from: lenient(z.string()), id: lenient(z.string()) })),
+  /** `type: edit` / `type: revoke` (numbers on the WhatsApp Business app, "coexistence"): the customer changed an earlier message. */
+  edit: lenient(z.object({ original_message_id: z.string().min(1), message: lenient(z.object({ text: lenient(z.object({ body: z.string() })), caption: lenient(z.string()) })) })),
+  revoke: lenient(z.object({ original_message_id: z.string().min(1) })),
 });
 
 export type CloudMessage = z.output<typeof cloudMessageSchema>;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
+import type { Attachment, Channel, ChannelCapabilities, ChannelSink, ChannelState, InboundChange, InboundMessage, OutboundMessage, SendResult } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { registerAttachmentSource } from '../src/attachments.js';
 import { DeliveryError } from '../src/outbox/errors.js';
@@ -48,7 +48,7 @@ interface GraphError {
  */
 export class WhatsAppCloudChannel implements Channel {
   readonly kind = 'whatsapp' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, delete: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
   private readonly status: WhatsAppStatus;
   private sink?: ChannelSink;
   private unregisterFiles?: () => void;
@@ -107,6 +107,11 @@ export class WhatsAppCloudChannel implements Channel {
     for (const item of value.messages ?? []) {
       const message = events.read(cloudMessageSchema, item, 'message');
       if (!message) continue;
+      const change = changeOf(message);
+      if (change) {
+        await events.handle('change', async () => void (await sink.changed?.(change)));
+        continue;
+      }
       const name = value.contacts?.find((c) => c.wa_id === message.from)?.profile?.name;
       await events.handle('message', () => sink.inbound(normalizeCloudMessage(message, name)));
     }
@@ -231,6 +236,17 @@ function describeFailure(error: GraphError | undefined): string {
   if (!error) return 'WhatsApp reported the message as failed';
   if (error.code === 131047) return OUTSIDE_WHATSAPP_WINDOW;
   return cloudDeliveryError(400, error).message;
+}
+
+/** An edit or a revocation of an earlier customer message, or undefined for a message of its own. */
+function changeOf(message: CloudMessage): InboundChange | undefined {
+  const at = new Date(Number(message.timestamp ?? Date.now() / 1000) * 1000);
+  if (message.type === 'edit' && message.edit) {
+    const text = message.edit.message?.text?.body ?? message.edit.message?.caption ?? '';
+    return { channel: 'whatsapp', externalMessageId: message.edit.original_message_id, kind: 'edited', text, at };
+  }
+  if (message.type === 'revoke' && message.revoke) return { channel: 'whatsapp', externalMessageId: message.revoke.original_message_id, kind: 'deleted', at };
+  return undefined;
 }
 
 export function normalizeCloudMessage(message: CloudMessage, name?: string): InboundMessage {

@@ -93,7 +93,7 @@ export interface WhatsAppWebChannelOptions {
  */
 export class WhatsAppWebChannel implements Channel {
   readonly kind = 'whatsapp' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: false, delete: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
   private readonly status: WhatsAppStatus;
   private readonly createClient: () => WhatsAppClientLike;
   private sink?: ChannelSink;
@@ -116,6 +116,10 @@ export class WhatsAppWebChannel implements Channel {
       inbound: async (message) => {
         if (this.stopped || !this.sink) throw new Error('WhatsApp Web stopped: the message is caught up at the next start');
         await this.sink.inbound(message);
+      },
+      changed: async (change) => {
+        if (this.stopped || !this.sink) throw new Error('WhatsApp Web stopped: the change is not stored');
+        await this.sink.changed?.(change);
       },
     };
   }
@@ -187,10 +191,22 @@ export class WhatsAppWebChannel implements Channel {
         (error) => log.error({ err: error, messageId: message.id?._serialized }, 'WhatsApp message could not be stored'),
       );
     });
+    // The customer edited a message, or deleted it for everyone: the changed message keeps its id.
+    client.on('message_edit', (message: WhatsAppMessageLike, newBody: unknown) => this.onChange(client, message, 'edited', String(newBody ?? '')));
+    client.on('message_revoke_everyone', (message: WhatsAppMessageLike) => this.onChange(client, message, 'deleted'));
     client.on('message_ack', (message: { id: { _serialized: string } }, ack: number) => {
       if (!current()) return;
       this.ack(message.id._serialized, ack).catch((error) => log.error({ err: error }, 'WhatsApp ack could not be recorded'));
     });
+  }
+
+  private onChange(client: WhatsAppClientLike, message: WhatsAppMessageLike, kind: 'edited' | 'deleted', text?: string): void {
+    if (client !== this.client || this.stopped || message.fromMe) return;
+    const change = { channel: 'whatsapp' as const, externalMessageId: message.id._serialized, kind, text, at: new Date() };
+    this.enqueue(
+      () => storeWithRetry(this.store, change, this.options.logger),
+      (error) => this.options.logger.error({ err: error, messageId: change.externalMessageId }, 'a WhatsApp edit or deletion could not be stored'),
+    );
   }
 
   /**

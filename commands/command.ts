@@ -23,6 +23,8 @@ export interface CommandServices {
   // @section services
   /** Timed jobs (src/jobs): /remind plans, lists and cancels a chat's jobs; absent when jobs are not running. */
   scheduler?: import('../src/jobs/scheduler.js').JobScheduler;
+  /** What a configured channel can do (edit, delete...); undefined for a channel that is not running. */
+  channelCapabilities?: (kind: string) => import('../src/domain.js').ChannelCapabilities | undefined;
 }
 
 export interface CommandContext {
@@ -40,6 +42,8 @@ export interface CommandContext {
   conversation?: ConversationDoc;
   /** The person whose message the command replied to (e.g. `/op add` as a reply), when it is not the bot. */
   repliedToUser?: { id: number; name: string; username?: string };
+  /** The group message the command replied to (e.g. `/delete` as a reply to an answer). */
+  repliedToMessageId?: number;
   config: Config;
   logger: Logger;
   /** Answers in the same topic (or the General topic), through the outbox and its rate limits. */

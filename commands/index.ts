@@ -7,6 +7,7 @@ import { forward } from './forward.js';
 import { escalate } from './escalate.js';
 import { reopen } from './reopen.js';
 import { note } from './note.js';
+import { deleteCommand } from './delete.js';
 import { t } from './t.js';
 import { templates } from './templates.js';
 import { chats } from './chats.js';
@@ -34,6 +35,7 @@ export const commands: Command[] = [
   escalate,
   reopen,
   note,
+  deleteCommand,
   t,
   templates,
   chats,

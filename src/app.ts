@@ -14,6 +14,7 @@ import { OutboxWorker, type Deliverer } from './outbox/worker.js';
 import { channelDeliverer } from './outbox/channel-deliverer.js';
 import { deliveryEvents } from './outbox/delivery-events.js';
 import { recordDeliveryReceipt } from './outbox/delivery-receipts.js';
+import { recordCustomerChange } from './conversations/message-changes.js';
 import { showStatusChangesInConsole } from './conversations/status-follow-up.js';
 import { recordFactsOnTransitions } from './stats/facts-store.js';
 import { CONSOLE_ROUTE, requestConsole } from './console/actions.js';
@@ -109,8 +110,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     inbound: async (message) => {
       await inbox.receive(message);
     },
-    edited: async (channel, externalId, text) => {
-      await inbox.edited(channel, externalId, text);
+    changed: async (change) => {
+      await recordCustomerChange(change);
     },
     deliveryStatus: (channel, externalId, status, error) => recordDeliveryReceipt(channel, externalId, status, error),
     typing: showCustomerTyping(operatorConsole, logger),

@@ -42,6 +42,17 @@ export interface InboundMessage {
   meta?: Array<{ name: string; value: string }>;
 }
 
+/** A customer changed a message they sent earlier (edited its text, or deleted it), as every channel reports it. */
+export interface InboundChange {
+  channel: ChannelKind;
+  /** The changed message's id, as its InboundMessage had it. */
+  externalMessageId: string;
+  kind: 'edited' | 'deleted';
+  /** The text after the edit. */
+  text?: string;
+  at: Date;
+}
+
 export interface OutboundMessage {
   text: string;
   /** Safe formatting subset (b, i, code, a) the channel may render; plain `text` is the fallback. */
@@ -61,7 +72,10 @@ export interface SendResult {
 }
 
 export interface ChannelCapabilities {
+  /** Changes the text of a message the customer got (otherwise an operator's edit goes out as a correction). */
   edit: boolean;
+  /** Removes a message the customer got, for them too. */
+  delete: boolean;
   typing: boolean;
   deliveryReceipts: boolean;
   readReceipts: boolean;
@@ -74,7 +88,8 @@ export type ChannelState = 'starting' | 'up' | 'down' | 'stopped';
 /** Everything a channel reports back to the core. */
 export interface ChannelSink {
   inbound(message: InboundMessage): Promise<void>;
-  edited?(channel: ChannelKind, externalMessageId: string, text: string): Promise<void>;
+  /** The customer edited or deleted a message: stored as a version and shown to operators. */
+  changed?(change: InboundChange): Promise<void>;
   deliveryStatus?(channel: ChannelKind, externalMessageId: string, status: 'delivered' | 'read' | 'failed', error?: string): Promise<void>;
   stateChanged?(channel: ChannelKind, state: ChannelState, detail?: string): void;
   /** The customer is typing: shown to operators where cheap, best effort, nothing stored. */
@@ -94,6 +109,13 @@ export interface Channel {
   start(sink: ChannelSink): Promise<void>;
   stop(): Promise<void>;
   send(externalChatId: string, message: OutboundMessage, context: SendContext): Promise<SendResult>;
+  /**
+   * Replaces the text of a message sent earlier (capabilities.edit). False: this one can't be edited (too old, too
+   * long, not a text); the customer then gets a correction instead.
+   */
+  edit?(externalChatId: string, externalMessageId: string, text: string, context: SendContext): Promise<boolean>;
+  /** Deletes a message sent earlier, for the customer too (capabilities.delete). */
+  delete?(externalChatId: string, externalMessageId: string, context: SendContext): Promise<void>;
   /** Rate limits the remote imposes on sends to this chat, as token buckets; none when absent. */
   rateLimits?(externalChatId: string): RateBucket[];
 }

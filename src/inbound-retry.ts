@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import type { ChannelSink, InboundMessage } from './domain.js';
+import type { ChannelSink, InboundChange, InboundMessage } from './domain.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import type { Logger } from './logger.js';
 
@@ -16,9 +16,11 @@ export interface StoreRetryOptions {
  * the caller, whose error boundary logs it. The message waits in memory, so a crash during the outage still
  * loses it.
  */
-export async function storeWithRetry(sink: ChannelSink, message: InboundMessage, logger: Logger, options: StoreRetryOptions = {}): Promise<void> {
+export async function storeWithRetry(sink: ChannelSink, message: InboundMessage | InboundChange, logger: Logger, options: StoreRetryOptions = {}): Promise<void> {
   const context = { channel: message.channel, externalMessageId: message.externalMessageId };
-  await pRetry(() => sink.inbound(message), {
+  // A change (an edit, a deletion) is stored the same way as a message.
+  const store = async () => ('kind' in message ? sink.changed?.(message) : sink.inbound(message));
+  await pRetry(store, {
     retries: Number.POSITIVE_INFINITY,
     maxRetryTime: options.maxRetryTimeMs ?? 60 * 60_000,
     minTimeout: options.minTimeoutMs ?? 500,

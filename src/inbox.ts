@@ -1,4 +1,4 @@
-import type { ChannelKind, InboundMessage } from './domain.js';
+import type { InboundMessage } from './domain.js';
 import { ChatKeyModel, CustomerModel, ConversationModel, type ConversationDoc, type CustomerDoc, type MessageDoc } from './db/models/index.js';
 import { OPEN_STATUSES } from './db/models/conversation.js';
 import { isDuplicateKeyError } from './db/errors.js';
@@ -8,7 +8,7 @@ import { queueRelays, requestConsole } from './console/actions.js';
 import { createKeyedGroupCommit } from './util/group-commit.js';
 import { conversationLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { updateConversation, updateMessage } from './db/serialized-writes.js';
+import { updateConversation } from './db/serialized-writes.js';
 import { insertMessage } from './db/batched-writes.js';
 import { customerMessageDoc, customerMessageId } from './conversations/customer-message.js';
 import { languageOfMessages, replaceableSources, type LanguageSource } from './language/customer-language.js';
@@ -21,7 +21,6 @@ export type InboundResult =
 
 export interface Inbox {
   receive(message: InboundMessage): Promise<InboundResult>;
-  edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean>;
 }
 
 /** Work other parts plug in around every customer message (src/jobs: survey replies, job planning). */
@@ -186,13 +185,6 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     return { conversation, opened, reopened: false };
   }
 
-  async function edited(channel: ChannelKind, externalMessageId: string, text: string): Promise<boolean> {
-    const stored = await updateMessage(customerMessageId({ channel, externalMessageId }), { $set: { text, editedAt: new Date() } });
-    if (!stored) return false;
-    await requestConsole({ action: 'edited', conversation: stored.conversation, message: stored._id });
-    return true;
-  }
-
   function use(extra: InboxHooks): () => void {
     hooks.push(extra);
     return () => {
@@ -201,7 +193,7 @@ export function createInbox(options: InboxOptions): Inbox & { use(hooks: InboxHo
     };
   }
 
-  return { receive, edited, use };
+  return { receive, use };
 }
 
 const isOpen = (conversation: ConversationDoc): boolean => (OPEN_STATUSES as readonly string[]).includes(conversation.status);

@@ -59,4 +59,21 @@ describe('Telegram console in reply mode', () => {
     h.telegram.operatorWrites(bob, { text: '/take' });
     await eventually(() => h.telegram.groupMessages().some((m) => m.text?.includes("Use /take inside a chat's topic (reply to one of its messages).")));
   });
+
+  it("keeps the chat's header when a customer's edit changes the relayed message, and /delete works as a reply there too", async () => {
+    h.telegram.customerWrites(alice, { text: 'first words' });
+    await relayedMessage('first words');
+    const sent = h.telegram.customerWrites(alice, { text: 'size M' });
+    const relayed = await relayedMessage('size M');
+    h.telegram.editsMessage(sent, { text: 'size L' });
+    const edit = await eventually(() => h.telegram.state.edits.find((e) => e.message_id === relayed.message_id));
+    expect(edit.text).toBe('<b>#1</b> · Alice (Telegram)\nsize L <i>✏️ edited</i>');
+
+    const answer = h.telegram.operatorWrites(bob, { text: 'M is sold out' }, { replyTo: relayed.message_id });
+    await eventually(() => h.telegram.privateMessages(alice.id).some((m) => m.text === 'M is sold out'));
+    await eventually(async () => (await MessageModel.findOne({ direction: 'out' }))?.externalId);
+    h.telegram.operatorWrites(bob, { text: '/delete' }, { replyTo: answer.message_id });
+    await eventually(() => h.telegram.state.deleted.some((d) => d.chat_id === alice.id));
+    expect(h.telegram.privateMessages(alice.id).some((m) => m.text === 'M is sold out')).toBe(false);
+  });
 });

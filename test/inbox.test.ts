@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from './support/database.js';
 import { createOperator, inbound } from './support/factories.js';
 import { testLogger } from './support/logger.js';
+import { recordCustomerChange } from '../src/conversations/message-changes.js';
 import { createInbox, type InboundResult } from '../src/inbox.js';
 import { countCommands } from './support/command-count.js';
 import { closeConversation } from '../src/conversations/operator-actions.js';
@@ -165,12 +166,26 @@ describe('inbox', () => {
     expect(await OutboxItemModel.countDocuments({ message: stored._id })).toBe(0);
   });
 
-  it('an edit updates the stored text and is shown to operators as an edit', async () => {
+  it('an edit keeps the old text as a version and is shown to operators once, however often it is reported', async () => {
     const message = inbound({ text: 'teh typo' });
     await inbox.receive(message);
-    expect(await inbox.edited('telegram', message.externalMessageId, 'the typo')).toBe(true);
-    expect((await MessageModel.findOne({ externalId: message.externalMessageId }))?.text).toBe('the typo');
-    expect(await OutboxItemModel.countDocuments({ action: 'edited' })).toBe(1);
-    expect(await inbox.edited('telegram', 'unknown', 'x')).toBe(false);
+    const edit = { channel: 'telegram' as const, externalMessageId: message.externalMessageId, kind: 'edited' as const, text: 'the typo', at: new Date() };
+    expect(await recordCustomerChange(edit)).toBe(true);
+    expect(await recordCustomerChange(edit)).toBe(true);
+    const stored = await MessageModel.findOne({ externalId: message.externalMessageId });
+    expect(stored?.text).toBe('the typo');
+    expect(stored?.versions.map((v) => ({ text: v.text, by: v.by.kind }))).toEqual([{ text: 'teh typo', by: 'customer' }]);
+    expect(await OutboxItemModel.countDocuments({ action: 'messageChanged' })).toBe(1);
+    expect(await recordCustomerChange({ ...edit, externalMessageId: 'unknown' })).toBe(false);
+  });
+
+  it('a deletion marks the message deleted and keeps its text for the history', async () => {
+    const message = inbound({ text: 'my card number is 1234' });
+    await inbox.receive(message);
+    expect(await recordCustomerChange({ channel: 'telegram', externalMessageId: message.externalMessageId, kind: 'deleted', at: new Date() })).toBe(true);
+    const stored = await MessageModel.findOne({ externalId: message.externalMessageId });
+    expect(stored?.deletedAt).toBeInstanceOf(Date);
+    expect(stored?.deletedBy?.kind).toBe('customer');
+    expect(stored?.text).toBe('my card number is 1234');
   });
 });

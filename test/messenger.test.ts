@@ -12,10 +12,11 @@ import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
 import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
+import { deleteAnswer, editAnswer, recordCustomerChange } from '../src/conversations/message-changes.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
-import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
+import { ConversationModel, CustomerModel, MessageModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
 import { customerMessagesAsRelayed } from './support/messages.js';
 import { useStoppableDatabase } from './support/stoppable-database.js';
@@ -26,6 +27,9 @@ const inbox = createInbox({ reopenWindowMs: 24 * HOUR, logger: testLogger });
 const sink: ChannelSink = {
   inbound: async (message) => {
     await inbox.receive(message);
+  },
+  changed: async (change) => {
+    await recordCustomerChange(change);
   },
   deliveryStatus: recordDeliveryReceipt,
 };
@@ -298,6 +302,37 @@ describe('Messenger replies', () => {
     expect((await MessageModel.findById(reply._id).lean())!.delivery?.status).toBe('sent');
     await postWebhook(graph.webhook([{ sender: { id: '9001' }, recipient: { id: graph.pageId }, timestamp: Date.now(), read: { watermark: Date.now() } }]));
     expect((await MessageModel.findById(reply._id).lean())!.delivery?.status).toBe('read');
+  });
+});
+
+describe('Messenger edits and deletions', () => {
+  it("sends a correction quoting the new text when an operator edits an answer (Messenger can't edit a sent message)", async () => {
+    const reply = await customerWroteThenOperatorReplies(Date.now() - HOUR, 'Your refund is 10 EUR');
+    const operator = (await OperatorModel.findById(reply.author!.operatorId))!;
+    await editAnswer((await MessageModel.findById(reply._id))!, operator, 'Your refund is 12 EUR');
+    await until(() => graph.state.sends.length === 2);
+    expect(graph.state.sends[1]).toMatchObject({ recipient: { id: '9001' }, message: { text: 'Correction to our previous message:\nYour refund is 12 EUR' }, answer: 'sent' });
+    expect((await MessageModel.findById(reply._id).lean())!.versions.map((v) => v.text)).toEqual(['Your refund is 10 EUR']);
+  });
+
+  it('marks a deleted answer in the history and calls nothing (Messenger has no way to unsend)', async () => {
+    const reply = await customerWroteThenOperatorReplies(Date.now() - HOUR);
+    const operator = (await OperatorModel.findById(reply.author!.operatorId))!;
+    await deleteAnswer((await MessageModel.findById(reply._id))!, operator);
+    await until(async () => (await OutboxItemModel.countDocuments({ action: 'delete' })) === 0);
+    expect((await MessageModel.findById(reply._id).lean())!.deletedAt).toBeInstanceOf(Date);
+    expect(graph.state.sends).toHaveLength(1);
+  });
+
+  it('stores a message_edits event as a new version of the customer message', async () => {
+    const original = graph.customerMessage('9001', { text: 'Order 55' }, Date.now() - 1000);
+    await postWebhook(graph.webhook([original]));
+    const mid = (await MessageModel.findOne({ direction: 'in' }))!.externalId!;
+    const edit = await postWebhook(graph.webhook([{ sender: { id: '9001' }, recipient: { id: graph.pageId }, timestamp: Date.now(), message_edit: { mid, text: 'Order 56', num_edit: 1 } }]));
+    expect(edit.statusCode).toBe(200);
+    const stored = (await MessageModel.findOne({ direction: 'in' }))!;
+    expect(stored.text).toBe('Order 56');
+    expect(stored.versions.map((v) => ({ text: v.text, by: v.by.kind }))).toEqual([{ text: 'Order 55', by: 'customer' }]);
   });
 });
 

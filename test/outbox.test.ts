@@ -158,7 +158,7 @@ describe('outbox', () => {
     remote.respondWith(() => ({ status: 403, body: { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' } }));
     const channel: Channel = {
       kind: 'telegram',
-      capabilities: { edit: false, typing: false, deliveryReceipts: false, readReceipts: false, buttons: false, maxTextLength: 4096 },
+      capabilities: { edit: false, delete: false, typing: false, deliveryReceipts: false, readReceipts: false, buttons: false, maxTextLength: 4096 },
       state: () => 'up',
       start: async () => undefined,
       stop: async () => undefined,

@@ -4,6 +4,7 @@ import { ConversationModel, MessageModel, OperatorModel, OutboxItemModel } from 
 import { withInlineBytes } from '../src/attachments.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
+import { recordCustomerChange } from '../src/conversations/message-changes.js';
 
 let h: TelegramHarness;
 const alice = { id: 5001, first_name: 'Alice', last_name: 'Smith', username: 'alice_s', language_code: 'en' };
@@ -138,17 +139,6 @@ describe('Telegram console in forum mode', () => {
     await eventually(() => h.telegram.state.sent.find((m) => m.message_id === pinnedId)?.text?.includes('new: <b>1</b>'));
   });
 
-  it("shows a customer's edit as an edit of the relayed message", async () => {
-    const { topicId } = await customerOpensChat('I ordered 3 boxes');
-    const original = h.telegram.groupMessages(topicId)[0]!;
-    const customerMessageId = Number((await MessageModel.findOne({ direction: 'in' }))!.externalId!.split(':')[1]);
-    h.telegram.pushUpdate({ edited_message: { message_id: customerMessageId, date: Math.floor(Date.now() / 1000), edit_date: Math.floor(Date.now() / 1000), chat: { id: alice.id, type: 'private' }, from: { ...alice, is_bot: false }, text: 'I ordered 4 boxes' } });
-    const edit = await eventually(() => h.telegram.groupMessages(topicId).find((m) => m.text?.includes('edited a message')));
-    expect(edit.text).toContain('I ordered 4 boxes');
-    expect(edit.reply_to_message_id).toBe(original.message_id);
-    expect((await MessageModel.findOne({ direction: 'in' }))?.text).toBe('I ordered 4 boxes');
-  });
-
   it('relays voice, location and contact messages with what each is', async () => {
     const { topicId } = await customerOpensChat();
     h.telegram.customerWrites(alice, { voice: { file_id: 'voice-1', file_unique_id: 'v1', duration: 3, mime_type: 'audio/ogg', file_size: 4000 } });
@@ -227,5 +217,130 @@ describe('Telegram console in forum mode', () => {
     const repeated = h.telegram.groupMessages(topicId)[2]!;
     expect(repeated.text).toContain('↻');
     expect(repeated.text).toContain('Sent just before the crash');
+  });
+});
+
+describe('edits and deletions in a Telegram chat', () => {
+  /** The chat's topic, an operator's answer in it, and that answer as the customer got it. */
+  async function answered(text = 'Your parcel ships on Monday.') {
+    const { conversation, topicId } = await customerOpensChat();
+    const answer = h.telegram.operatorWrites(bob, { text }, { threadId: topicId });
+    const atCustomer = await eventually(() => h.telegram.privateMessages(alice.id).find((m) => m.text === text));
+    await eventually(async () => (await MessageModel.findOne({ direction: 'out', text }))?.externalId);
+    return { conversation, topicId, answer, atCustomer };
+  }
+
+  async function historyIn(topicId: number): Promise<string> {
+    h.telegram.operatorWrites(bob, { text: '/history' }, { threadId: topicId });
+    return (await eventually(() => h.telegram.groupMessages(topicId).find((m) => m.text?.includes('last ')))).text!;
+  }
+
+  it("edits the customer's copy when an operator edits an answer, and keeps the old text as a version", async () => {
+    const { topicId, answer, atCustomer } = await answered();
+    h.telegram.editsMessage(answer, { text: 'Your parcel ships on Tuesday.' });
+    await eventually(() => h.telegram.state.edits.some((e) => e.chat_id === alice.id && e.message_id === atCustomer.message_id && e.text === 'Your parcel ships on Tuesday.'));
+    const stored = (await MessageModel.findOne({ direction: 'out' }))!;
+    expect(stored.text).toBe('Your parcel ships on Tuesday.');
+    expect(stored.versions).toHaveLength(1);
+    expect(stored.versions[0]).toMatchObject({ text: 'Your parcel ships on Monday.', by: { kind: 'operator', name: 'Bob' } });
+    expect(stored.versions[0]!.at).toBeInstanceOf(Date);
+    expect(h.telegram.privateMessages(alice.id).filter((m) => m.text?.includes('Tuesday'))).toHaveLength(1);
+    expect(await historyIn(topicId)).toMatch(/Bob ✓ \(✏️ edited\): Your parcel ships on Tuesday\./);
+  });
+
+  it("edits the caption of an operator's photo", async () => {
+    const { topicId } = await customerOpensChat();
+    const answer = h.telegram.operatorWrites(bob, { photo: [{ file_id: 'op-photo', file_unique_id: 'p', width: 800, height: 600 }], caption: 'the blue one' }, { threadId: topicId });
+    const photo = await eventually(() => h.telegram.privateMessages(alice.id).find((m) => m.method === 'sendPhoto'));
+    await eventually(async () => (await MessageModel.findOne({ direction: 'out' }))?.externalId);
+    h.telegram.editsMessage(answer, { photo: [{ file_id: 'op-photo', file_unique_id: 'p', width: 800, height: 600 }], caption: 'the red one' });
+    await eventually(() => h.telegram.privateMessages(alice.id).find((m) => m.message_id === photo.message_id)?.caption === 'the red one');
+  });
+
+  it('keeps an edited note as a version and sends nothing', async () => {
+    const { topicId } = await customerOpensChat();
+    const note = h.telegram.operatorWrites(bob, { text: '!customer is VIP' }, { threadId: topicId });
+    await eventually(() => MessageModel.findOne({ direction: 'note' }));
+    h.telegram.editsMessage(note, { text: '!customer is a VIP since 2020' });
+    const stored = await eventually(async () => {
+      const m = await MessageModel.findOne({ direction: 'note' });
+      return m?.versions.length ? m : undefined;
+    });
+    expect(stored.text).toBe('customer is a VIP since 2020');
+    expect(h.telegram.privateMessages(alice.id)).toHaveLength(0);
+  });
+
+  it('/delete as a reply to an answer deletes it at the customer and marks it deleted in the history', async () => {
+    const { topicId, answer, atCustomer } = await answered('Wrong chat, sorry');
+    h.telegram.operatorWrites(bob, { text: '/delete' }, { threadId: topicId, replyTo: answer.message_id });
+    await eventually(() => h.telegram.state.deleted.some((d) => d.chat_id === alice.id && d.message_id === atCustomer.message_id));
+    await eventually(() => h.telegram.groupMessages(topicId).some((m) => m.text?.includes('removed at the customer')));
+    const stored = (await MessageModel.findOne({ direction: 'out' }))!;
+    expect(stored.deletedAt).toBeInstanceOf(Date);
+    expect(stored.deletedBy).toMatchObject({ kind: 'operator', name: 'Bob' });
+    expect(await historyIn(topicId)).toContain('🗑 deleted by Bob');
+  });
+
+  it('refuses /delete without a reply, or as a reply to a customer message, and changes nothing', async () => {
+    const { topicId } = await answered();
+    h.telegram.operatorWrites(bob, { text: '/delete' }, { threadId: topicId });
+    await eventually(() => h.telegram.groupMessages(topicId).some((m) => m.text?.includes('Reply /delete to the answer')));
+    const relayed = h.telegram.groupMessages(topicId)[0]!;
+    h.telegram.operatorWrites(bob, { text: '/delete' }, { threadId: topicId, replyTo: relayed.message_id });
+    await eventually(() => h.telegram.groupMessages(topicId).some((m) => m.text?.includes('Only a message sent to the customer can be deleted')));
+    expect(await MessageModel.countDocuments({ deletedAt: { $exists: true } })).toBe(0);
+    expect(h.telegram.state.deleted).toHaveLength(0);
+  });
+
+  it("tells the operators when Telegram refuses to delete the answer (older than 48 hours)", async () => {
+    const { topicId, answer } = await answered();
+    h.telegram.state.failNext.set('deleteMessage', { status: 400, description: "Bad Request: message can't be deleted for everyone" });
+    h.telegram.operatorWrites(bob, { text: '/delete' }, { threadId: topicId, replyTo: answer.message_id });
+    const notice = await eventually(() => h.telegram.groupMessages(topicId).find((m) => m.text?.includes('Could not delete the answer at the customer')));
+    expect(notice.text).toContain("can't be deleted for everyone");
+    expect(notice.reply_to_message_id).toBe(answer.message_id);
+  });
+
+  it("shows a customer's edit by editing the relayed message, and the old text stays as a version", async () => {
+    const { topicId } = await customerOpensChat('I ordered 3 boxes');
+    const sent = h.telegram.customerWrites(alice, { text: 'Size M' });
+    await eventually(() => h.telegram.groupMessages(topicId).length === 2);
+    const relayed = h.telegram.groupMessages(topicId)[1]!;
+    h.telegram.editsMessage(sent, { text: 'Size L' });
+    await eventually(() => h.telegram.state.edits.some((e) => e.message_id === relayed.message_id && e.text === 'Size L <i>✏️ edited</i>'));
+    const stored = (await MessageModel.findOne({ text: 'Size L' }))!;
+    expect(stored.versions.map((v) => v.text)).toEqual(['Size M']);
+    expect(h.telegram.groupMessages(topicId)).toHaveLength(2);
+  });
+
+  it('keeps the customer card when the edited message is the one that carried it', async () => {
+    const { topicId } = await customerOpensChat('I ordered 3 boxes');
+    const [relayed] = h.telegram.groupMessages(topicId);
+    const customerMessageId = Number((await MessageModel.findOne({ direction: 'in' }))!.externalId!.split(':')[1]);
+    h.telegram.editsMessage({ message_id: customerMessageId, date: Math.floor(Date.now() / 1000), chat: { id: alice.id, type: 'private' }, from: { ...alice, is_bot: false } }, { text: 'I ordered 4 boxes' });
+    const edit = await eventually(() => h.telegram.state.edits.find((e) => e.message_id === relayed!.message_id));
+    expect(edit.text).toContain('👤 <b>Alice Smith</b>');
+    expect(edit.text).toContain('I ordered 4 boxes <i>✏️ edited</i>');
+  });
+
+  it("strikes out a message the customer deleted on their side (WhatsApp, web chat...) in its relayed copy", async () => {
+    const { topicId } = await customerOpensChat('first');
+    h.telegram.customerWrites(alice, { text: 'my password is hunter2' });
+    await eventually(() => h.telegram.groupMessages(topicId).length === 2);
+    const relayed = h.telegram.groupMessages(topicId)[1]!;
+    const stored = (await MessageModel.findOne({ text: 'my password is hunter2' }))!;
+    await recordCustomerChange({ channel: 'telegram', externalMessageId: stored.externalId!, kind: 'deleted', at: new Date() });
+    await eventually(() => h.telegram.state.edits.some((e) => e.message_id === relayed.message_id && e.text === '<s>my password is hunter2</s> <i>🗑 deleted by the customer</i>'));
+  });
+
+  it('answers a change of a message shown with a photo as a reply to it', async () => {
+    const { topicId } = await customerOpensChat();
+    const photo = h.telegram.customerWrites(alice, { photo: [{ file_id: 'ph-1', file_unique_id: 'u1', width: 10, height: 10 }], caption: 'broken lid' });
+    await eventually(() => h.telegram.groupMessages(topicId).some((m) => m.method === 'sendPhoto'));
+    const relayed = h.telegram.groupMessages(topicId).find((m) => m.method === 'sendPhoto')!;
+    h.telegram.editsMessage(photo, { photo: [{ file_id: 'ph-1', file_unique_id: 'u1', width: 10, height: 10 }], caption: 'broken lid and handle' });
+    const reply = await eventually(() => h.telegram.groupMessages(topicId).find((m) => m.text?.includes('The customer edited this message')));
+    expect(reply.text).toContain('broken lid and handle');
+    expect(reply.reply_to_message_id).toBe(relayed.message_id);
   });
 });

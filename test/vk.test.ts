@@ -15,7 +15,8 @@ import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
-import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
+import { ConversationModel, CustomerModel, MessageModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
+import { deleteAnswer, editAnswer, recordCustomerChange } from '../src/conversations/message-changes.js';
 import type { Attachment, ChannelSink, ChannelState } from '../src/domain.js';
 import { useStoppableDatabase } from './support/stoppable-database.js';
 
@@ -29,6 +30,9 @@ const inbox = createInbox({ reopenWindowMs: 24 * 3600_000, logger: testLogger })
 const sink: ChannelSink = {
   inbound: async (message) => {
     await inbox.receive(message);
+  },
+  changed: async (change) => {
+    await recordCustomerChange(change);
   },
   deliveryStatus: recordDeliveryReceipt,
   stateChanged: (_kind, state) => states.push(state),
@@ -276,6 +280,52 @@ describe('VK channel, long replies', () => {
       [undefined, 1],
     ]);
     expect(new Set(fake.state.sends.map((s) => s.random_id)).size).toBe(2);
+  });
+});
+
+describe('VK channel, edits and deletions', () => {
+  /** An operator's answer that reached the customer, with the operator who wrote it. */
+  async function sentAnswer(text: string) {
+    const reply = await operatorReplies(1001, text);
+    await until(settled);
+    const operator = (await OperatorModel.findById(reply.author!.operatorId))!;
+    return { message: (await MessageModel.findById(reply._id))!, operator };
+  }
+
+  it("changes the customer's copy with messages.edit when an operator edits the answer", async () => {
+    const { message, operator } = await sentAnswer('Доставка в понедельник');
+    await editAnswer(message, operator, 'Доставка во вторник');
+    await until(() => fake.state.edited.length === 1);
+    expect(fake.state.edited[0]).toEqual({ peer_id: 1001, message_id: Number(message.externalId), message: 'Доставка во вторник' });
+    expect(fake.state.delivered.filter((m) => m.peer_id === 1001)).toHaveLength(1);
+    expect((await MessageModel.findById(message._id))!.versions.map((v) => v.text)).toEqual(['Доставка в понедельник']);
+  });
+
+  it('sends a correction quoting the new text when VK says the answer is too old to edit', async () => {
+    const { message, operator } = await sentAnswer('Price: 100');
+    fake.failNext('messages.edit', 909);
+    await editAnswer(message, operator, 'Price: 120');
+    await until(() => fake.state.delivered.some((m) => m.message?.includes('Price: 120')));
+    expect(fake.state.delivered.at(-1)!.message).toBe('Correction to our previous message:\nPrice: 120');
+    expect(fake.state.edited).toHaveLength(0);
+  });
+
+  it('deletes the answer for the customer too with messages.delete', async () => {
+    const { message, operator } = await sentAnswer('Not for you');
+    await deleteAnswer(message, operator);
+    await until(() => fake.state.deleted.length === 1);
+    expect(fake.state.deleted[0]).toEqual({ peer_id: 1001, message_id: Number(message.externalId) });
+    expect(fake.state.calls.find((c) => c.method === 'messages.delete')?.params.delete_for_all).toBe('1');
+  });
+
+  it("stores a customer's message_edit as a new version and asks the console to show it", async () => {
+    const event = fake.messageNew(1001, { text: 'Заказ 123' });
+    await deliver(event);
+    await deliver(fake.messageEdit(event, 'Заказ 124'));
+    const stored = (await MessageModel.findOne({ direction: 'in' }))!;
+    expect(stored.text).toBe('Заказ 124');
+    expect(stored.versions.map((v) => ({ text: v.text, by: v.by.kind }))).toEqual([{ text: 'Заказ 123', by: 'customer' }]);
+    expect(await OutboxItemModel.countDocuments({ action: 'messageChanged', message: stored._id })).toBe(1);
   });
 });
 

@@ -15,6 +15,7 @@ import { createInbox } from '../src/inbox.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
+import { deleteAnswer, editAnswer, recordCustomerChange } from '../src/conversations/message-changes.js';
 import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
@@ -33,6 +34,9 @@ const typingVisitors: string[] = [];
 const sink: ChannelSink = {
   inbound: async (message) => {
     await inbox.receive(message);
+  },
+  changed: async (change) => {
+    await recordCustomerChange(change);
   },
   typing: (channel, externalChatId) => void typingVisitors.push(`${channel}:${externalChatId}`),
   deliveryStatus: (channel, externalId, status, error) => recordDeliveryReceipt(channel, externalId, status, error),
@@ -108,6 +112,7 @@ async function visitorSocket(app: FastifyInstance, token: string, origin = ALLOW
     closeCode: () => closeCode,
     next: (type: string, from = 0) => until(() => frames.slice(from).find((f) => f.type === type)),
     say: (clientId: string, text: string, files?: string[]) => ws.send(JSON.stringify({ type: 'message', clientId, text, files })),
+    send: (frame: Record<string, unknown>) => ws.send(JSON.stringify(frame)),
   };
 }
 
@@ -297,6 +302,80 @@ describe('web chat conversations', () => {
     again.say('alice-0001', 'my order number is 4711');
     await again.next('ack');
     expect(await MessageModel.countDocuments({ channel: 'webchat' })).toBe(1);
+    again.ws.terminate();
+  });
+});
+
+describe('web chat edits and deletions', () => {
+  type History = Frame & { messages: Array<{ id: string; text: string; edited?: true }> };
+
+  it('a visitor edits and deletes their messages: stored as a version and a mark, their other tabs follow, the history shows the result', async () => {
+    const alice = await session(strict);
+    const tab = await visitorSocket(strict, alice.body.token);
+    const otherTab = await visitorSocket(strict, alice.body.token);
+    await tab.next('history');
+    await otherTab.next('history');
+    tab.say('edit-0001', 'I want 3 mugs');
+    await tab.next('ack');
+    tab.say('edit-0002', 'my phone is 555-0100');
+    await until(() => tab.frames.filter((f) => f.type === 'ack').length === 2);
+
+    tab.send({ type: 'edit', clientId: 'edit-0001', text: 'I want 4 mugs' });
+    tab.send({ type: 'delete', clientId: 'edit-0002' });
+    const id = `${alice.body.visitorId}:edit-0001`;
+    expect(await otherTab.next('edit')).toMatchObject({ id, text: 'I want 4 mugs' });
+    expect(await otherTab.next('delete')).toMatchObject({ id: `${alice.body.visitorId}:edit-0002` });
+    const edited = (await MessageModel.findOne({ externalId: id }))!;
+    expect(edited.text).toBe('I want 4 mugs');
+    expect(edited.versions.map((v) => v.text)).toEqual(['I want 3 mugs']);
+    expect((await MessageModel.findOne({ externalId: `${alice.body.visitorId}:edit-0002` }))!.deletedAt).toBeInstanceOf(Date);
+
+    const again = await visitorSocket(strict, alice.body.token);
+    const history = (await again.next('history')) as History;
+    expect(history.messages).toEqual([expect.objectContaining({ id, text: 'I want 4 mugs', edited: true })]);
+    for (const socket of [tab, otherTab, again]) socket.ws.terminate();
+  });
+
+  it("refuses an edit of another visitor's message without changing it", async () => {
+    const alice = await session(strict);
+    const mallory = await session(strict);
+    const aliceTab = await visitorSocket(strict, alice.body.token);
+    await aliceTab.next('history');
+    aliceTab.say('mine-00001', 'original words');
+    await aliceTab.next('ack');
+    const malloryTab = await visitorSocket(strict, mallory.body.token);
+    await malloryTab.next('history');
+    malloryTab.send({ type: 'edit', clientId: 'mine-00001', text: 'forged words' });
+    malloryTab.send({ type: 'ping' });
+    await malloryTab.next('pong');
+    await until(async () => (await MessageModel.findOne({ externalId: `${alice.body.visitorId}:mine-00001` }))?.text === 'original words');
+    expect(await MessageModel.countDocuments({ text: 'forged words' })).toBe(0);
+    aliceTab.ws.terminate();
+    malloryTab.ws.terminate();
+  });
+
+  it("an operator's edit replaces the reply's text in the open widget, and a deletion takes it away, also from the history", async () => {
+    const origin = new URL(pageUrl).origin;
+    const visitor = await session(live, {}, { origin });
+    const tab = await visitorSocket(live, visitor.body.token, origin);
+    await tab.next('history');
+    tab.say('ask-000001', 'Where is my parcel?');
+    await tab.next('ack');
+    const conversation = (await ConversationModel.findOne({ channel: 'webchat' }).sort({ createdAt: -1 }))!;
+    const operator = await createOperator();
+    const reply = await replyToCustomer({ conversation, operator, text: 'It left on Monday' });
+    const shown = await tab.next('message');
+    await until(async () => (await MessageModel.findById(reply._id))?.externalId);
+
+    await editAnswer((await MessageModel.findById(reply._id))!, operator, 'It left on Tuesday');
+    expect(await tab.next('edit')).toEqual({ type: 'edit', id: (shown.message as { id: string }).id, text: 'It left on Tuesday' });
+    await deleteAnswer((await MessageModel.findById(reply._id))!, operator);
+    expect(await tab.next('delete')).toEqual({ type: 'delete', id: String(reply._id) });
+
+    const again = await visitorSocket(live, visitor.body.token, origin);
+    const history = (await again.next('history')) as History;
+    expect(history.messages.map((m) => m.text)).toEqual(['Where is my parcel?']);
+    tab.ws.terminate();
     again.ws.terminate();
   });
 });

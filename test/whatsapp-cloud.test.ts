@@ -17,6 +17,7 @@ import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
 import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
+import { editAnswer, recordCustomerChange } from '../src/conversations/message-changes.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel, type ConversationDoc } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
@@ -29,6 +30,9 @@ const inbox = createInbox({ reopenWindowMs: 24 * HOUR, logger: testLogger });
 const sink: ChannelSink = {
   inbound: async (message) => {
     await inbox.receive(message);
+  },
+  changed: async (change) => {
+    await recordCustomerChange(change);
   },
   deliveryStatus: recordDeliveryReceipt,
 };
@@ -326,6 +330,33 @@ describe('WhatsApp Cloud API replies', () => {
     const notices = await OutboxItemModel.find({ route: 'console', action: 'notice' }).sort({ seq: 1 }).lean();
     expect(notices.map((n) => (n.payload as { text: string }).text)).toEqual([expect.stringMatching(/WhatsApp \(Cloud API\) is down: .*HTTP 500/), expect.stringMatching(/WhatsApp \(Cloud API\) is back/)]);
     expect(channel.state()).toBe('up');
+  });
+});
+
+describe('WhatsApp Cloud API edits and deletions', () => {
+  it("stores a customer's edit (type edit) as a new version and a revocation (type revoke) as a deletion", async () => {
+    await customerWrote();
+    const original = (await MessageModel.findOne({ direction: 'in' }))!;
+    const edit = graph.customerMessage(CUSTOMER, { type: 'edit', edit: { original_message_id: original.externalId, message: { type: 'text', text: { body: 'Where is my parcel #42?' } } } });
+    expect((await postWebhook(graph.webhook({ messages: [edit] }))).statusCode).toBe(200);
+    const edited = (await MessageModel.findById(original._id))!;
+    expect(edited.text).toBe('Where is my parcel #42?');
+    expect(edited.versions.map((v) => v.text)).toEqual(['Where is my parcel?']);
+
+    const revoke = graph.customerMessage(CUSTOMER, { type: 'revoke', revoke: { original_message_id: original.externalId } });
+    expect((await postWebhook(graph.webhook({ messages: [revoke] }))).statusCode).toBe(200);
+    expect((await MessageModel.findById(original._id))!.deletedAt).toBeInstanceOf(Date);
+    expect(await MessageModel.countDocuments({ direction: 'in' })).toBe(1);
+  });
+
+  it('sends a correction quoting the new text when an operator edits an answer (the Cloud API cannot edit a sent message)', async () => {
+    const conversation = await customerWrote();
+    const operator = await createOperator();
+    const reply = await replyToCustomer({ conversation, operator, text: 'Delivery on Friday' });
+    await settled(reply._id);
+    await editAnswer((await MessageModel.findById(reply._id))!, operator, 'Delivery on Saturday');
+    await until(() => graph.state.sends.length === 2);
+    expect(graph.state.sends[1]).toMatchObject({ to: CUSTOMER, body: expect.objectContaining({ text: expect.objectContaining({ body: 'Correction to our previous message:\nDelivery on Saturday' }) }) });
   });
 });
 

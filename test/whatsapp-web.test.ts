@@ -16,8 +16,9 @@ import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
 import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
+import { editAnswer, recordCustomerChange } from '../src/conversations/message-changes.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
-import { ConversationModel, CustomerModel, MessageModel, OutboxItemModel, WhatsAppSessionChunkModel, WhatsAppSessionModel } from '../src/db/models/index.js';
+import { ConversationModel, CustomerModel, MessageModel, OperatorModel, OutboxItemModel, WhatsAppSessionChunkModel, WhatsAppSessionModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
 import { customerMessagesAsRelayed } from './support/messages.js';
 
@@ -28,6 +29,9 @@ const inbox = createInbox({ reopenWindowMs: 24 * 3600_000, logger: testLogger })
 const sink: ChannelSink = {
   inbound: async (message) => {
     await inbox.receive(message);
+  },
+  changed: async (change) => {
+    await recordCustomerChange(change);
   },
   deliveryStatus: recordDeliveryReceipt,
 };
@@ -205,6 +209,34 @@ describe('WhatsApp Web replies and acks', () => {
       [expect.objectContaining({ mimetype: 'audio/ogg', data: 'T2dnUw==' }), true],
       ['Your label', undefined],
     ]);
+  });
+});
+
+describe('WhatsApp Web edits and deletions', () => {
+  it("stores a customer's edit as a new version and a deletion for everyone as a mark, and ignores our own", async () => {
+    const client = await connectedClient();
+    const typo = fakeMessage({ body: 'Adress: Main st 1' });
+    const secret = fakeMessage({ body: 'my PIN is 1234' });
+    client.receive(typo);
+    client.receive(secret);
+    await until(async () => (await MessageModel.countDocuments({ direction: 'in' })) === 2);
+    client.emit('message_edit', typo, 'Address: Main st 1', 'Adress: Main st 1');
+    client.emit('message_revoke_everyone', { ...secret, type: 'revoked', body: '' }, secret);
+    client.emit('message_edit', fakeMessage({ body: 'ours', fromMe: true }), 'ours, edited', 'ours');
+    await until(async () => Boolean((await MessageModel.findOne({ externalId: secret.id._serialized }))?.deletedAt));
+    const edited = (await MessageModel.findOne({ externalId: typo.id._serialized }))!;
+    expect(edited.text).toBe('Address: Main st 1');
+    expect(edited.versions.map((v) => v.text)).toEqual(['Adress: Main st 1']);
+    expect(await MessageModel.countDocuments({ direction: 'in' })).toBe(2);
+  });
+
+  it("sends a correction quoting the new text when an operator edits an answer", async () => {
+    const client = await connectedClient();
+    const reply = await customerWroteThenOperatorReplies(client, 'Opening hours: 9-17');
+    const operator = (await OperatorModel.findById(reply.author!.operatorId))!;
+    await editAnswer((await MessageModel.findById(reply._id))!, operator, 'Opening hours: 9-18');
+    await until(() => client.sends.length === 2);
+    expect(client.sends[1]).toMatchObject({ chatId: CHAT, content: 'Correction to our previous message:\nOpening hours: 9-18' });
   });
 });
 

@@ -197,6 +197,17 @@
     return base + url + (url.indexOf('?') >= 0 ? '&' : '?') + 'token=' + encodeURIComponent(store.token || '');
   }
 
+  /** A message whose text was changed after it was sent: the new text, marked as edited. */
+  function showEdited(node, text) {
+    var textEl = node.querySelector('.text');
+    if (!textEl) {
+      textEl = el('div', 'text');
+      node.insertBefore(textEl, node.firstChild);
+    }
+    textEl.textContent = text;
+    if (!node.querySelector('.edited')) node.appendChild(el('div', 'meta edited', 'edited'));
+  }
+
   function renderLine(line, state) {
     var key = line.clientId ? 'c:' + line.clientId : 'i:' + line.id;
     var node = rendered[key];
@@ -226,6 +237,7 @@
     // Buttons belong to the newest message only: anything new takes the old ones away.
     removeChoices();
     if (line.quickReplies && line.quickReplies.length) node.appendChild(choicesOf(line.quickReplies));
+    if (line.edited) node.appendChild(el('div', 'meta edited', 'edited'));
     rendered[key] = node;
     if (line.id) rendered['i:' + line.id] = node;
     emptyEl.style.display = 'none';
@@ -401,6 +413,12 @@
         unread += 1;
         setBadge();
       }
+    } else if (frame.type === 'edit') {
+      var edited = rendered['i:' + frame.id];
+      if (edited) showEdited(edited, frame.text);
+    } else if (frame.type === 'delete') {
+      var removed = rendered['i:' + frame.id];
+      if (removed && removed.parentNode) removed.parentNode.removeChild(removed);
     } else if (frame.type === 'typing') {
       typingEl.textContent = 'Support is typing\u2026';
       clearTimeout(typingTimer);

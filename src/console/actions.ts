@@ -8,7 +8,7 @@ import { derivedObjectId } from '../db/derived-id.js';
  */
 export type ConsoleRequest =
   | { action: 'relay'; conversation: Types.ObjectId; message: Types.ObjectId }
-  | { action: 'edited'; conversation: Types.ObjectId; message: Types.ObjectId }
+  | { action: 'messageChanged'; conversation: Types.ObjectId; message: Types.ObjectId }
   | { action: 'conversationChanged'; conversation: Types.ObjectId }
   | { action: 'newConversationAlert'; conversation: Types.ObjectId }
   | { action: 'deliveryStatus'; conversation: Types.ObjectId; message: Types.ObjectId }
@@ -76,7 +76,7 @@ export async function requestConsole(request: ConsoleRequest, options: { onceKey
   // FerretDB stores no nested arrays: keyboard rows travel as objects.
   const buttonRows = buttons?.map((row) => ({ buttons: row }));
   const cosmetic = cosmeticKey(request);
-  const key = options.onceKey ?? cosmetic ?? (action === 'relay' ? relayKey(message!) : undefined);
+  const key = options.onceKey ?? cosmetic ?? (action === 'relay' ? relayKey(message!) : action === 'messageChanged' ? `changed:${message}` : undefined);
   await enqueue({
     _id: key ? derivedObjectId(key) : undefined,
     route: CONSOLE_ROUTE,
@@ -87,7 +87,8 @@ export async function requestConsole(request: ConsoleRequest, options: { onceKey
     payload: buttonRows ? { ...payload, buttonRows } : payload,
     notBefore: options.notBefore,
     priority: priorityOf(request),
-    coalesce: Boolean(cosmetic),
+    // A change shows the message as it is when it runs: changes made while it waits ride along.
+    coalesce: Boolean(cosmetic) || action === 'messageChanged',
   });
 }
 

@@ -74,6 +74,8 @@ export async function replyToCustomer(input: {
     attachments: input.attachments ?? [],
     meta: input.meta ?? [],
     consoleMessageId: input.consoleMessageId,
+    // A reply to the operator's own answer in the group (/delete in reply mode) finds this chat like any relayed message.
+    consoleMessageIds: input.consoleMessageId ? [input.consoleMessageId] : [],
     delivery: { status: 'pending', at },
     createdAt: at,
   });

@@ -2,11 +2,13 @@ import type { Channel, OutboundMessage } from '../domain.js';
 import { ConversationModel, CustomerModel, MessageModel } from '../db/models/index.js';
 import { refPrefix, withInlineBytes } from '../attachments.js';
 import { DeliveryError } from './errors.js';
+import { changeAtCustomer } from './channel-changes.js';
 import type { ClaimedItem, Deliverer } from './worker.js';
 
 /**
  * Delivers items on a channel's route: `send` (a stored outbound Message: an operator's reply or a gateway
- * message) and `direct` (a text with no conversation yet, e.g. the greeting on Telegram's /start).
+ * message), `edit` and `delete` of such a message, and `direct` (a text with no conversation yet, e.g. the
+ * greeting on Telegram's /start).
  */
 export function channelDeliverer(channel: Channel & { attachmentRefPrefix?: string }): Deliverer {
   return {
@@ -20,8 +22,10 @@ export function channelDeliverer(channel: Channel & { attachmentRefPrefix?: stri
         const { externalMessageId } = await channel.send(externalChatId, { text, attachments: [] }, context);
         return { externalId: externalMessageId };
       }
+      if (item.action === 'edit' || item.action === 'delete') return changeAtCustomer(channel, item, context);
       const message = await MessageModel.findById(item.message);
       if (!message) throw DeliveryError.permanent('the message to send no longer exists');
+      if (message.deletedAt) throw DeliveryError.permanent('deleted by an operator before it was sent');
       // A send cut short by a crash after it was recorded as sent (the item outlived the record): not again.
       if (item.mayRepeat && message.delivery?.status && message.delivery.status !== 'pending') return { externalId: message.externalId ?? undefined };
       const conversation = await ConversationModel.findById(message.conversation);

@@ -1,5 +1,5 @@
 import type { DeliveryStatus } from '../domain.js';
-import { CustomerModel, ConversationModel } from '../db/models/index.js';
+import { CustomerModel, ConversationModel, MessageModel } from '../db/models/index.js';
 import { CONSOLE_ROUTE, GENERAL_STREAM, requestConsole } from '../console/actions.js';
 import { enqueue } from './enqueue.js';
 import type { OutboxEvents } from './worker.js';
@@ -16,7 +16,7 @@ const BLOCKED = /block|deactivated|forbidden|not allowed to send/i;
 export function deliveryEvents(): OutboxEvents {
   return {
     async delivered(item, result) {
-      if (item.route === CONSOLE_ROUTE || !item.message) return;
+      if (item.route === CONSOLE_ROUTE || !item.message || item.action !== 'send') return;
       await setDelivery(item.message, 'sent', undefined, result.externalId);
     },
     async failed(item, reason) {
@@ -28,6 +28,7 @@ export function deliveryEvents(): OutboxEvents {
         return;
       }
       if (!item.message) return;
+      if (item.action === 'edit' || item.action === 'delete') return changeFailed(item.message, item.action, reason);
       // The customer is marked first: whoever sees the failed message then also sees why the customer is unreachable.
       if (BLOCKED.test(reason) && item.conversation) {
         const conversation = await ConversationModel.findById(item.conversation);
@@ -50,4 +51,12 @@ export async function setDelivery(messageId: unknown, status: DeliveryStatus, er
   if (status === 'failed') {
     await requestConsole({ action: 'notice', conversation: message.conversation, html: true, text: `⚠️ <b>Not delivered to the customer:</b> ${escapeHtml(error ?? 'unknown reason')}`, replyTo: message.consoleMessageId ?? undefined });
   }
+}
+
+/** An edit or deletion could not be done at the customer's: the operators hear why, under the answer. */
+async function changeFailed(messageId: unknown, action: 'edit' | 'delete', reason: string): Promise<void> {
+  const message = await MessageModel.findById(messageId, { conversation: 1, consoleMessageId: 1 }).lean();
+  if (!message) return;
+  const what = action === 'edit' ? 'Your edit did not reach the customer' : 'Could not delete the answer at the customer';
+  await requestConsole({ action: 'notice', conversation: message.conversation, html: true, text: `⚠️ <b>${what}:</b> ${escapeHtml(reason)}`, replyTo: message.consoleMessageId ?? undefined });
 }

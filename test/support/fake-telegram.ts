@@ -73,6 +73,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
     reactions: new Map<string, string>(),
     pinned: new Map<number, number>(),
     edits: [] as Array<{ chat_id: number; message_id: number; text: string; reply_markup?: unknown }>,
+    /** Messages deleted with deleteMessage / deleteMessages, and topics with deleteForumTopic. */
+    deleted: [] as Array<{ chat_id: number; message_id: number }>,
+    deletedTopics: [] as number[],
     callbackAnswers: [] as Array<Record<string, unknown>>,
     commands: [] as Array<{ commands: Array<{ command: string; description: string }>; scope?: unknown }>,
     blocked: new Set<number>(),
@@ -244,6 +247,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
         if (problem) return error(400, `Bad Request: can't parse entities: ${problem}`);
         const original = state.sent.find((m) => m.chat_id === Number(params.chat_id) && m.message_id === Number(params.message_id));
         if (!original) return error(400, 'Bad Request: message to edit not found');
+        if (original.method !== 'sendMessage') return error(400, 'Bad Request: there is no text in the message to edit');
         if (original.text === params.text && JSON.stringify(original.reply_markup ?? null) === JSON.stringify(params.reply_markup ?? null)) {
           return error(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
         }
@@ -251,6 +255,36 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
         original.reply_markup = params.reply_markup as SentMessage['reply_markup'];
         state.edits.push({ chat_id: Number(params.chat_id), message_id: Number(params.message_id), text: String(params.text), reply_markup: params.reply_markup });
         return ok({ message_id: original.message_id, chat: { id: original.chat_id, type: 'supergroup' }, date: 0, text: original.text });
+      }
+      case 'editMessageCaption': {
+        const original = state.sent.find((m) => m.chat_id === Number(params.chat_id) && m.message_id === Number(params.message_id));
+        if (!original) return error(400, 'Bad Request: message to edit not found');
+        if (original.method === 'sendMessage') return error(400, 'Bad Request: there is no caption in the message to edit');
+        if (original.caption === params.caption) return error(400, 'Bad Request: message is not modified');
+        original.caption = String(params.caption ?? '');
+        state.edits.push({ chat_id: original.chat_id, message_id: original.message_id, text: original.caption });
+        return ok({ message_id: original.message_id, chat: { id: original.chat_id, type: 'private' }, date: 0, caption: original.caption });
+      }
+      case 'deleteMessage':
+      case 'deleteMessages': {
+        const chatId = Number(params.chat_id);
+        const ids = method === 'deleteMessage' ? [Number(params.message_id)] : (params.message_ids as number[]).map(Number);
+        const limited = checkGroupLimit(caller.id, chatId);
+        if (limited) return limited;
+        const found = ids.map((id) => state.sent.findIndex((m) => m.chat_id === chatId && m.message_id === id));
+        if (method === 'deleteMessage' && found[0] === -1 && chatId > 0) return error(400, 'Bad Request: message to delete not found');
+        for (const id of ids) state.deleted.push({ chat_id: chatId, message_id: id });
+        state.sent = state.sent.filter((m) => !(m.chat_id === chatId && ids.includes(m.message_id)));
+        return ok(true);
+      }
+      case 'deleteForumTopic': {
+        const limited = checkGroupLimit(caller.id, Number(params.chat_id));
+        if (limited) return limited;
+        const threadId = Number(params.message_thread_id);
+        if (!state.topics.delete(threadId)) return error(400, 'Bad Request: TOPIC_ID_INVALID');
+        state.deletedTopics.push(threadId);
+        state.sent = state.sent.filter((m) => !(m.chat_id === groupId && m.message_thread_id === threadId));
+        return ok(true);
       }
       case 'answerCallbackQuery':
         state.callbackAnswers.push(params);
@@ -356,6 +390,13 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
         },
       });
     },
+    /** Someone edits a message they sent: a customer in their private chat, an operator in the group. */
+    editsMessage(original: Record<string, unknown>, content: Record<string, unknown>) {
+      const { text: _text, caption: _caption, ...kept } = original;
+      const edited = { ...kept, ...content, edit_date: now() };
+      pushUpdate({ edited_message: edited });
+      return edited;
+    },
     /** An operator presses an inline button under one of the bot's messages. */
     operatorPresses(user: { id: number; first_name: string; username?: string }, sent: SentMessage, data: string) {
       pushUpdate({
@@ -378,7 +419,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       return state.sent.filter((m) => m.chat_id === chatId);
     },
     reset() {
-      Object.assign(state, { updates: [], sent: [], calls: [], edits: [], callbackAnswers: [], groupSends: new Map(), rejected429: 0, botMember: { status: 'administrator', canManageTopics: true } });
+      Object.assign(state, { updates: [], sent: [], calls: [], edits: [], deleted: [], deletedTopics: [], callbackAnswers: [], groupSends: new Map(), rejected429: 0, botMember: { status: 'administrator', canManageTopics: true } });
       state.topics.clear();
       state.reactions.clear();
       state.pinned.clear();

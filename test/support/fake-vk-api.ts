@@ -30,6 +30,8 @@ const ERROR_TEXT: Record<number, string> = {
   9: 'Flood control',
   901: "Can't send messages for users without permission",
   902: "Can't send messages to this user due to their privacy settings",
+  909: "Can't edit this message, because it's too old",
+  924: "Can't delete this message for everybody",
 };
 
 export async function startFakeVkApi(options: FakeVkOptions = {}) {
@@ -40,6 +42,9 @@ export async function startFakeVkApi(options: FakeVkOptions = {}) {
     sends: [] as VkSendCall[],
     /** Messages the customer actually got (a repeated random_id is not delivered again). */
     delivered: [] as Array<{ id: number; peer_id: number; message?: string; attachment?: string }>,
+    /** messages.edit and messages.delete calls VK carried out. */
+    edited: [] as Array<{ peer_id: number; message_id: number; message: string }>,
+    deleted: [] as Array<{ peer_id: number; message_id: number }>,
     users: new Map<number, { first_name: string; last_name: string }>(),
     blocked: new Set<number>(),
     /** Errors the next calls of a method answer with, in order. */
@@ -95,6 +100,21 @@ export async function startFakeVkApi(options: FakeVkOptions = {}) {
       case 'groups.getLongPollServer':
         if (Number(params.group_id) !== groupId) return error(100, params);
         return { response: { key: state.key, server: `${base}/lp/wh${groupId}`, ts: String(state.events.length + 1) } };
+      case 'messages.edit': {
+        const sent = state.delivered.find((m) => m.id === Number(params.message_id) && m.peer_id === Number(params.peer_id));
+        if (!sent) return error(100, params);
+        sent.message = params.message;
+        state.edited.push({ peer_id: sent.peer_id, message_id: sent.id, message: params.message ?? '' });
+        return { response: 1 };
+      }
+      case 'messages.delete': {
+        // delete_for_all answers per message id: 1 deleted.
+        const ids = String(params.message_ids).split(',').map(Number);
+        if (params.delete_for_all !== '1') return error(100, params);
+        for (const id of ids) state.deleted.push({ peer_id: Number(params.peer_id), message_id: id });
+        state.delivered = state.delivered.filter((m) => !ids.includes(m.id));
+        return { response: Object.fromEntries(ids.map((id) => [id, 1])) };
+      }
       case 'users.get': {
         const users = String(params.user_ids).split(',').map(Number);
         return { response: users.map((id) => ({ id, first_name: state.users.get(id)?.first_name ?? 'DELETED', last_name: state.users.get(id)?.last_name ?? '', can_access_closed: true, is_closed: false })) };
@@ -210,6 +230,11 @@ export async function startFakeVkApi(options: FakeVkOptions = {}) {
         },
       };
     },
+    /** A message_edit event: the person changed the text of a message they sent (the same message object, new text). */
+    messageEdit(newEvent: { object: { message: Record<string, unknown> } }, text: string) {
+      const message = { ...newEvent.object.message, text, update_time: Math.floor(Date.now() / 1000) };
+      return { group_id: groupId, type: 'message_edit', event_id: `ev-edit-${Math.random().toString(36).slice(2, 8)}`, v: '5.199', object: message };
+    },
     /** Makes the next calls of `method` answer with these VK error codes. */
     failNext(methodName: string, ...codes: number[]) {
       state.failNext.set(methodName, [...(state.failNext.get(methodName) ?? []), ...codes]);
@@ -219,7 +244,7 @@ export async function startFakeVkApi(options: FakeVkOptions = {}) {
       return `${base}/files/${name}`;
     },
     reset() {
-      Object.assign(state, { calls: [], sends: [], delivered: [], uploads: [], batches: [], longPollDown: false });
+      Object.assign(state, { calls: [], sends: [], delivered: [], edited: [], deleted: [], uploads: [], batches: [], longPollDown: false });
       state.blocked.clear();
       state.failNext.clear();
       idOfRandom.clear();

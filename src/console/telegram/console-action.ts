@@ -27,6 +27,8 @@ export class ConsoleContext {
     readonly dashboardStale: () => void,
     /** A topic's name follows its chat's status this long after the first change (later changes ride along). */
     readonly topicRenameDelayMs: number,
+    /** Whether this bot still sends into the group (only the bot that sent a message can edit it). */
+    readonly hasSender: (botId: number) => boolean,
   ) {}
 
   get general(): ConsoleTarget {

@@ -8,7 +8,8 @@ import { ConsoleContext, type ConsoleAction } from './console-action.js';
 import { dashboardAction, reactionAction, topicAction } from './cosmetics.js';
 import type { GroupBudget, Grant } from './group-budget.js';
 import { GroupCalls } from './group-calls.js';
-import { editedAction, newConversationAlertAction, noticeAction } from './notices.js';
+import { newConversationAlertAction, noticeAction } from './notices.js';
+import { messageChangedAction } from './message-changed.js';
 import { relayAction } from './relay.js';
 
 export interface ConsoleDelivererOptions {
@@ -29,12 +30,12 @@ export interface ConsoleDelivererOptions {
  * a slot of the group's budget only when no item of a higher priority is waiting for it.
  */
 export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deliverer<Grant> {
-  const ctx = new ConsoleContext(options.groupId, options.forum, options.dashboardStale, options.topicRenameDelayMs);
+  const ctx = new ConsoleContext(options.groupId, options.forum, options.dashboardStale, options.topicRenameDelayMs, (id) => options.budget.hasSender(id));
   const actions: Record<string, ConsoleAction> = {
     relay: relayAction(ctx),
     notice: noticeAction(ctx),
     newConversationAlert: newConversationAlertAction(ctx),
-    edited: editedAction(ctx),
+    messageChanged: messageChangedAction(ctx),
     conversationChanged: topicAction(ctx),
     deliveryStatus: reactionAction(ctx),
     dashboard: dashboardAction(ctx),

@@ -19,6 +19,8 @@ export interface GroupSender {
 export interface SenderNeeds {
   main?: boolean;
   manageTopics?: boolean;
+  /** This very bot (a bot edits only its own messages). */
+  senderId?: number;
 }
 
 /** A slot taken: the call must start before `usableUntil`, or the slot is lost and another one is needed. */
@@ -99,6 +101,11 @@ export class GroupBudget {
     return this.note(item, priority, { waitMs: Number.isFinite(waitMs) ? Math.max(1, Math.ceil(waitMs)) : NO_SENDERS_RETRY_MS }, now);
   }
 
+  /** Whether this bot sends into the group (a message it sent can be edited only while it does). */
+  hasSender(id: number): boolean {
+    return this.options.senders().some((s) => s.id === id);
+  }
+
   /** Whether a call may still start on this grant. */
   inTime(grant: Grant): boolean {
     return this.now() < grant.usableUntil;
@@ -138,7 +145,7 @@ export class GroupBudget {
   }
 
   private eligible(needs: SenderNeeds): GroupSender[] {
-    return this.options.senders().filter((s) => (!needs.main || s.main) && (!needs.manageTopics || s.manageTopics));
+    return this.options.senders().filter((s) => (!needs.main || s.main) && (!needs.manageTopics || s.manageTopics) && (needs.senderId === undefined || s.id === needs.senderId));
   }
 
   /** Starts with a different bot each time, so sends spread over all of them. */

@@ -25,7 +25,7 @@ export class GroupCalls {
     const granted = this.granted;
     this.granted = undefined;
     // A grant that went stale while the item was prepared (a slow database) is given up for a fresh slot.
-    const usable = granted && this.budget.inTime(granted) && (!needs.main || granted.sender.main) && (!needs.manageTopics || granted.sender.manageTopics);
+    const usable = granted && this.budget.inTime(granted) && (!needs.main || granted.sender.main) && (!needs.manageTopics || granted.sender.manageTopics) && (needs.senderId === undefined || granted.sender.id === needs.senderId);
     const { sender } = usable ? granted : await this.budget.takeWaiting(this.priority, needs);
     this.lastSender = sender;
     try {

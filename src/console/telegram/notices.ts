@@ -83,24 +83,6 @@ export function newConversationAlertAction(ctx: ConsoleContext): ConsoleAction {
   };
 }
 
-/** A customer edited a message: the new text, as a reply to the relayed one. */
-export function editedAction(ctx: ConsoleContext): ConsoleAction {
-  return {
-    async plan(item) {
-      const message = await MessageModel.findById(item.message);
-      const loaded = message && (await ctx.load(message.conversation));
-      if (!message || !loaded) return { skip: 'the message no longer exists' };
-      return { needs: {}, prepared: { message, target: ctx.targetOf(loaded.conversation) } };
-    },
-
-    async run(_item, calls, prepared) {
-      const { message, target } = prepared as { message: { text: string; consoleMessageId?: number | null }; target: ConsoleTarget };
-      const ids = await sendHtml(calls, target, `✏️ <i>The customer edited a message:</i>\n${escapeHtml(message.text)}`, { replyTo: message.consoleMessageId ?? undefined });
-      return { externalId: String(ids[0]) };
-    },
-  };
-}
-
 async function mentionsFor(kind: 'onDuty' | 'supervisors' | 'owner' | undefined, conversationId?: Types.ObjectId | null): Promise<string> {
   if (!kind) return '';
   let operators: Array<{ telegramUserId: number; name: string; username?: string | null }> = [];

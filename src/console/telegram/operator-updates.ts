@@ -11,6 +11,8 @@ import { ConcurrentChangeError, IllegalTransitionError } from '../../conversatio
 import { TemplateNotFoundError } from '../../templates.js';
 import { telegramAttachments } from './attachments.js';
 import { findOperator } from './operators.js';
+import { editAnswer } from '../../conversations/message-changes.js';
+import { derivedObjectId } from '../../db/derived-id.js';
 
 export interface OperatorUpdatesOptions {
   groupId: number;
@@ -96,7 +98,7 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
 
     const repliedFrom = message.reply_to_message?.from;
     const repliedToUser = repliedFrom && !repliedFrom.is_bot && !message.reply_to_message?.forum_topic_created ? { id: repliedFrom.id, name: [repliedFrom.first_name, repliedFrom.last_name].filter(Boolean).join(' '), username: repliedFrom.username } : undefined;
-    const context: CommandContext = { operator, args: (rawArgs ?? '').trim(), conversation, repliedToUser, actionKey: operatorMessageKey(options.groupId, message.message_id), config: options.config, logger: log, services: options.services, reply, replyFile };
+    const context: CommandContext = { operator, args: (rawArgs ?? '').trim(), conversation, repliedToUser, repliedToMessageId: message.reply_to_message?.forum_topic_created ? undefined : message.reply_to_message?.message_id, actionKey: operatorMessageKey(options.groupId, message.message_id), config: options.config, logger: log, services: options.services, reply, replyFile };
     try {
       await command.run(context);
       log.info('command done');
@@ -125,6 +127,26 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
       if (!text && attachments.length === 0) return;
       await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id, dedupeKey: operatorMessageKey(options.groupId, message.message_id) });
       log.info('operator reply queued');
+    } catch (error) {
+      await reply(explain(error, undefined, log));
+    }
+  });
+
+  // An operator corrected an answer or a note: the stored message keeps the old text, the customer gets the new one.
+  group.on('edited_message', async (ctx) => {
+    const edited = ctx.editedMessage;
+    if (edited.from?.is_bot) return;
+    const stored = await MessageModel.findById(derivedObjectId(operatorMessageKey(options.groupId, edited.message_id)));
+    if (!stored || stored.author?.kind !== 'operator') return;
+    const conversation = (await ConversationModel.findById(stored.conversation)) ?? undefined;
+    const { reply } = replier(conversation, edited, 'edit');
+    const operator = await findOperator(ctx.from);
+    if (!operator) return reply(NOT_AN_OPERATOR);
+    const text = edited.text ?? edited.caption ?? '';
+    const log = options.logger.child({ conversationId: String(stored.conversation), operator: operator.telegramUserId });
+    try {
+      await editAnswer(stored, operator, stored.direction === 'note' ? text.replace(/^!/, '').trim() : text, new Date((edited.edit_date ?? edited.date) * 1000));
+      log.info('operator edit recorded');
     } catch (error) {
       await reply(explain(error, undefined, log));
     }

@@ -122,9 +122,9 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
     }
 
     await recordSent(async () => {
-      await updateMessage(message._id, { $set: { consoleMessageId: message.consoleMessageId ?? ids[0], consoleMessageIds: ids } });
+      await updateMessage(message._id, { $set: { consoleMessageId: message.consoleMessageId ?? ids[0], consoleMessageIds: ids, consoleSenderId: calls.lastSender?.id, ...(head ? { consoleHead: head } : {}) } });
       if (absorbed.items.length > 0) {
-        await Promise.all(absorbed.messages.map((m) => updateMessage(m._id, { $set: { consoleMessageId: ids[0], consoleMessageIds: ids } })));
+        await Promise.all(absorbed.messages.map((m) => updateMessage(m._id, { $set: { consoleMessageId: ids[0], consoleMessageIds: ids, consoleSenderId: calls.lastSender?.id } })));
         await OutboxItemModel.deleteMany({ _id: { $in: absorbed.items } });
       }
       if (!conversation.console?.cardShown) await updateConversation(conversation._id, { $set: { 'console.cardShown': true } });

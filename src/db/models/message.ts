@@ -15,6 +15,19 @@ export const attachmentSchema = new Schema(
   { _id: false },
 );
 
+/** Who wrote or changed a message: the customer, the gateway, or an operator. */
+const actorSchema = new Schema(
+  {
+    kind: { type: String, enum: ['customer', 'operator', 'system'], required: true },
+    operatorId: { type: Schema.Types.ObjectId, ref: 'Operator' },
+    name: String,
+  },
+  { _id: false },
+);
+
+/** The text a message had before one edit: replaced at `at`, by `by`. */
+const versionSchema = new Schema({ text: { type: String, default: '' }, at: { type: Date, required: true }, by: { type: actorSchema, required: true } }, { _id: false });
+
 const messageSchema = new Schema(
   {
     conversation: { type: Schema.Types.ObjectId, ref: 'Conversation', required: true },
@@ -35,6 +48,10 @@ const messageSchema = new Schema(
     consoleMessageId: Number,
     /** Every console message that shows it (a long text is split): a reply to any of them means this chat. */
     consoleMessageIds: { type: [Number], default: [] },
+    /** The bot that showed it in the group: only that bot may edit it there. */
+    consoleSenderId: Number,
+    /** The lines above the text in its console copy (customer card, reply-mode header), to show an edit in place. */
+    consoleHead: String,
     /** The delivery reaction shown on the operator's copy, so a state already shown costs no call. */
     consoleReaction: String,
     replyToExternalId: String,
@@ -49,6 +66,11 @@ const messageSchema = new Schema(
       at: Date,
     },
     editedAt: Date,
+    /** Earlier texts, oldest first: each edit keeps the text it replaced, who replaced it and when. */
+    versions: { type: [versionSchema], default: [] },
+    /** Deleted (by the customer on their side, or by an operator with /delete): kept, marked, not shown to the customer. */
+    deletedAt: Date,
+    deletedBy: { type: actorSchema, default: undefined },
   },
   { timestamps: true },
 );
