@@ -30,7 +30,10 @@ export const waTemplate: Command = {
     if (!TEMPLATE_NAME.test(name)) throw new UsageError(`"${name}" is not a WhatsApp template name (lowercase letters, digits and _).`);
     if (language !== undefined && !LANGUAGE.test(language)) throw new UsageError(`"${language}" is not a template language code like en, en_US or pt_BR.`);
     const customer = await CustomerModel.findById(conversation.customer);
-    const code = language ?? (customer?.language && LANGUAGE.test(customer.language) ? customer.language : DEFAULT_LANGUAGE);
+    // Templates are approved per locale: a language only guessed from the customer's texts could name one that does
+    // not exist, so only an operator's /lang choice is taken over.
+    const chosen = customer?.languageFrom === 'operator' && customer.language && LANGUAGE.test(customer.language) ? customer.language : undefined;
+    const code = language ?? chosen ?? DEFAULT_LANGUAGE;
     await replyToCustomer({
       conversation,
       operator: ctx.operator,

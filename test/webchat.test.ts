@@ -9,6 +9,7 @@ import { useStoppableDatabase } from './support/stoppable-database.js';
 import { launchChromium } from './support/browser.js';
 import { createOperator } from './support/factories.js';
 import { testLogger } from './support/logger.js';
+import { webchatOptions } from './support/webchat-client.js';
 import { SESSION_EXPIRED_CLOSE, TRY_AGAIN_LATER_CLOSE, WebchatChannel, type WebchatOptions } from '../channels/webchat.js';
 import { signVisitorToken } from '../channels/webchat-token.js';
 import { createInbox } from '../src/inbox.js';
@@ -42,27 +43,9 @@ const sink: ChannelSink = {
   deliveryStatus: (channel, externalId, status, error) => recordDeliveryReceipt(channel, externalId, status, error),
 };
 
+/** The shared test options with this file's origin, secret and tight rate limits (the limit tests count on them). */
 function channelOptions(overrides: Partial<WebchatOptions>): WebchatOptions {
-  return {
-    secret: SECRET,
-    secretGenerated: false,
-    allowedOrigins: [ALLOWED],
-    askContact: false,
-    maxFileSize: 64 * 1024,
-    allowedFileTypes: ['image/png', 'image/jpeg', 'text/plain'],
-    ratePerMinute: 3,
-    ipRatePerMinute: 10,
-    tokenTtlMs: 3600_000,
-    tabsPerVisitor: 5,
-    ipConnectsPerMinute: 1000,
-    historyMessages: 50,
-    unsentUploadTtlMs: 3600_000,
-    uploadBytesPerHour: 50 * 1024 * 1024,
-    ipUploadBytesPerHour: 200 * 1024 * 1024,
-    instanceId: 'webchat-test',
-    logger: testLogger,
-    ...overrides,
-  };
+  return webchatOptions({ secret: SECRET, allowedOrigins: [ALLOWED], allowedFileTypes: ['image/png', 'image/jpeg', 'text/plain'], ratePerMinute: 3, ipRatePerMinute: 10, ...overrides });
 }
 
 async function until<T>(check: () => Promise<T> | T, timeoutMs = 15_000): Promise<NonNullable<T>> {
