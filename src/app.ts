@@ -22,6 +22,7 @@ import { buildChannels } from '../channels/index.js';
 import { resolveEmailConversation } from '../channels/email-threading.js';
 import { createJobs, startJobs } from './jobs/index.js';
 import { defineReportJobs } from './stats/report-job.js';
+import { startAutoAssigner, type AutoAssigner } from './assignment/auto-assigner.js';
 
 export interface Gateway {
   config: Config;
@@ -33,6 +34,8 @@ export interface Gateway {
   metrics: Metrics;
   channels: Channel[];
   console?: OperatorConsole;
+  /** Gives waiting chats to on-duty operators; absent when AUTO_ASSIGN is off. */
+  assigner?: AutoAssigner;
   /** Graceful: stop taking updates, finish in-flight sends, stop jobs, close the database. */
   stop(): Promise<void>;
 }
@@ -112,6 +115,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   };
 
   let jobs: Awaited<ReturnType<typeof startJobs>> | undefined;
+  let assigner: AutoAssigner | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -119,6 +123,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await http.close();
       await Promise.allSettled(channels.map((c) => c.stop()));
       await operatorConsole?.stop();
+      await assigner?.stop();
       await jobs?.stop(config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();
@@ -136,7 +141,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     throw error;
   }
   logger.info({ port: config.http.port, channels: channels.map((c) => c.kind), console: Boolean(operatorConsole), database: db.kind }, 'gateway started');
-  return { config, logger, db, http, inbox, worker, metrics, channels, console: operatorConsole, stop };
+  return { config, logger, db, http, inbox, worker, metrics, channels, console: operatorConsole, assigner, stop };
 
   async function startParts(): Promise<void> {
     databaseMonitor.start();
@@ -151,6 +156,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     }
     worker.start();
     jobs = await startJobs({ config, db: db.connection.db!, logger, inbox, created: timedWork });
+    if (config.assignment.mode !== 'off') assigner = startAutoAssigner({ config, logger, inbox });
     if (overrides.listen ?? true) await http.listen({ host: config.http.host, port: config.http.port });
   }
 }

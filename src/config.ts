@@ -162,6 +162,8 @@ const schema = z
 
     SHUTDOWN_TIMEOUT: duration('15s'),
     COMPANY_NAME: z.string().default('our'),
+    AUTO_ASSIGN: z.enum(['off', 'round_robin', 'least_loaded'], { message: 'expected off, round_robin or least_loaded' }).default('off'),
+    MAX_OPEN_PER_OPERATOR: z.coerce.number({ message: 'expected a whole number' }).int('expected a whole number').min(1, 'expected 1 or more').default(5),
     // @section email variables
     EMAIL_POLL_INTERVAL: duration('60s'),
     EMAIL_MAX_ATTACHMENT_SIZE: z.coerce.number({ message: 'expected a size in bytes' }).int().positive('expected a size in bytes').default(10 * 1024 * 1024),
@@ -351,6 +353,8 @@ export interface Config {
   rateLimits: { telegramPerChatPerSecond: number; telegramPerGroupPerMinute: number; telegramGlobalPerSecond: number };
   shutdownTimeoutMs: number;
   companyName: string;
+  /** Auto-assignment of waiting chats to on-duty operators (src/assignment); `maxOpenPerOperator` caps each one's open chats. */
+  assignment: { mode: 'off' | 'round_robin' | 'least_loaded'; maxOpenPerOperator: number };
   // @section email config type
   /** The e-mail channel (channels/email.ts): IMAP in, SMTP out, for one or more support mailboxes. */
   email?: {
@@ -459,6 +463,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     companyName: env.COMPANY_NAME,
+    assignment: { mode: env.AUTO_ASSIGN, maxOpenPerOperator: env.MAX_OPEN_PER_OPERATOR },
     // @section email config value
     email: mailboxes.length > 0 ? { mailboxes, pollIntervalMs: env.EMAIL_POLL_INTERVAL, maxAttachmentSize: env.EMAIL_MAX_ATTACHMENT_SIZE } : undefined,
     // @section webchat config value

@@ -13,7 +13,7 @@ export class OperatorActionError extends Error {
   override name = 'OperatorActionError';
 }
 
-function actorOf(operator: OperatorDoc) {
+export function actorOf(operator: OperatorDoc) {
   return { kind: 'operator' as const, operatorId: String(operator._id), name: operator.name };
 }
 

@@ -8,7 +8,7 @@ import { ConsoleContext, type ConsoleAction } from './console-action.js';
 import { dashboardAction, reactionAction, topicAction } from './cosmetics.js';
 import type { GroupBudget, Grant } from './group-budget.js';
 import { GroupCalls } from './group-calls.js';
-import { editedAction, newConversationAlertAction, noticeAction } from './notices.js';
+import { alertAnsweredAction, editedAction, newConversationAlertAction, noticeAction } from './notices.js';
 import { relayAction } from './relay.js';
 
 export interface ConsoleDelivererOptions {
@@ -34,6 +34,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     relay: relayAction(ctx),
     notice: noticeAction(ctx),
     newConversationAlert: newConversationAlertAction(ctx),
+    alertAnswered: alertAnsweredAction(ctx),
     edited: editedAction(ctx),
     conversationChanged: topicAction(ctx),
     deliveryStatus: reactionAction(ctx),
