@@ -188,7 +188,7 @@ describe('lists and search', () => {
     for (let i = 0; i < 11; i++) await openChat(`question ${i}`);
     const first = await command(bob, '/chats', 'page 1/2');
     expect(first.text).toContain('11 in all');
-    const older = first.reply_markup!.inline_keyboard![0]!.find((b) => b.text === 'Older ▶')!;
+    const older = first.reply_markup!.inline_keyboard![0]!.find((b) => b.text === 'Next ▶')!;
     h.telegram.operatorPresses(bob, first, older.callback_data!);
     await eventually(() => h.telegram.state.edits.some((e) => e.text.includes('page 2/2')));
     await command(bob, '/chats closed', 'No chats match');

@@ -29,7 +29,7 @@ export async function dashboardText(now = new Date()): Promise<{ text: string; c
   return { text: `${body}\n<i>Updated ${now.toISOString().slice(11, 16)} UTC</i>`, changed: shown?.body !== body };
 }
 
-function formatWait(ms: number): string {
+export function formatWait(ms: number): string {
   const minutes = Math.floor(ms / 60_000);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
