@@ -9,6 +9,8 @@ import { reopen } from './reopen.js';
 import { note } from './note.js';
 import { t } from './t.js';
 import { templates } from './templates.js';
+import { template } from './template.js';
+import { shortcut } from './shortcut.js';
 import { chats } from './chats.js';
 import { search } from './search.js';
 import { history } from './history.js';
@@ -35,6 +37,8 @@ export const commands: Command[] = [
   note,
   t,
   templates,
+  template,
+  shortcut,
   chats,
   search,
   history,

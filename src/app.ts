@@ -23,6 +23,7 @@ import { resolveEmailConversation } from '../channels/email-threading.js';
 import { createJobs, startJobs } from './jobs/index.js';
 import { defineReportJobs } from './stats/report-job.js';
 import { startAutoAssigner, type AutoAssigner } from './assignment/auto-assigner.js';
+import { seedReplyTemplates } from './reply-templates.js';
 
 export interface Gateway {
   config: Config;
@@ -145,6 +146,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
 
   async function startParts(): Promise<void> {
     databaseMonitor.start();
+    await seedReplyTemplates();
     await operatorConsole?.start();
     for (const channel of channels) {
       try {

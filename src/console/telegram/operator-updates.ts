@@ -123,7 +123,9 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
       }
       const attachments = telegramAttachments(message);
       if (!text && attachments.length === 0) return;
-      await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id, dedupeKey: operatorMessageKey(options.groupId, message.message_id) });
+      const sent = await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id, dedupeKey: operatorMessageKey(options.groupId, message.message_id) });
+      // The group shows what the operator typed: a reply whose shortcuts were expanded shows what the customer got.
+      if (sent.text !== text) await requestConsole({ action: 'notice', conversation: conversation._id, text: `📤 Sent: ${sent.text}`, replyTo: message.message_id, threadId: message.is_topic_message ? message.message_thread_id : undefined });
       log.info('operator reply queued');
     } catch (error) {
       await reply(explain(error, undefined, log));

@@ -16,3 +16,5 @@ export * from './channel-cursor.js';
 export * from './send-slot.js';
 export * from './webchat-presence.js';
 export * from './lock.js';
+export * from './reply-template.js';
+export * from './shortcut.js';
