@@ -118,6 +118,31 @@ function parseMailboxes(env: Record<string, string | undefined>): { mailboxes: M
   return { mailboxes, problems };
 }
 
+export interface Contacts {
+  phone?: string;
+  email?: string;
+  otherChannels?: string;
+}
+
+const CONTACT_FIELDS = { PHONE: 'phone', EMAIL: 'email', OTHER_CHANNELS: 'otherChannels' } as const;
+
+/** `SUPPORT_PHONE_RU` and the like: a language's own contacts, over the general ones for its customers. */
+function parseContactsByLanguage(env: Record<string, string | undefined>): { byLanguage: Record<string, Contacts>; problems: string[] } {
+  const byLanguage: Record<string, Contacts> = {};
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^SUPPORT_(PHONE|EMAIL|OTHER_CHANNELS)_([A-Z]{2})$/.exec(name);
+    if (!match || !value) continue;
+    if (match[1] === 'EMAIL' && !z.email().safeParse(value).success) {
+      problems.push(`${name}: expected an e-mail address, like support@example.com`);
+      continue;
+    }
+    const language = match[2]!.toLowerCase();
+    byLanguage[language] = { ...byLanguage[language], [CONTACT_FIELDS[match[1] as keyof typeof CONTACT_FIELDS]]: value };
+  }
+  return { byLanguage, problems };
+}
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -163,6 +188,9 @@ const schema = z
     SHUTDOWN_TIMEOUT: duration('15s'),
     COMPANY_NAME: z.string().default('our'),
     AUTO_ASSIGN: z.enum(['off', 'round_robin', 'least_loaded'], { message: 'expected off, round_robin or least_loaded' }).default('off'),
+    SUPPORT_PHONE: z.string().min(1).optional(),
+    SUPPORT_EMAIL: z.email({ message: 'expected an e-mail address, like support@example.com' }).optional(),
+    SUPPORT_OTHER_CHANNELS: z.string().min(1).optional(),
     MAX_OPEN_PER_OPERATOR: z.coerce.number({ message: 'expected a whole number' }).int('expected a whole number').min(1, 'expected 1 or more').default(5),
     // @section email variables
     EMAIL_POLL_INTERVAL: duration('60s'),
@@ -353,6 +381,11 @@ export interface Config {
   rateLimits: { telegramPerChatPerSecond: number; telegramPerGroupPerMinute: number; telegramGlobalPerSecond: number };
   shutdownTimeoutMs: number;
   companyName: string;
+  /**
+   * Other ways to reach the team, offered in the reminder to a silent customer: general ones, and per language
+   * (`SUPPORT_PHONE_RU`...) for that language's customers.
+   */
+  contacts: Contacts & { byLanguage: Record<string, Contacts> };
   /** Auto-assignment of waiting chats to on-duty operators (src/assignment); `maxOpenPerOperator` caps each one's open chats. */
   assignment: { mode: 'off' | 'round_robin' | 'least_loaded'; maxOpenPerOperator: number };
   // @section email config type
@@ -432,7 +465,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const blankAsUnset = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(blankAsUnset);
   const { mailboxes, problems: mailboxProblems } = parseMailboxes(blankAsUnset);
-  const problems = [...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)), ...mailboxProblems];
+  const { byLanguage: contactsByLanguage, problems: contactProblems } = parseContactsByLanguage(blankAsUnset);
+  const problems = [...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)), ...mailboxProblems, ...contactProblems];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const env = result.data;
   return {
@@ -463,6 +497,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     companyName: env.COMPANY_NAME,
+    contacts: { phone: env.SUPPORT_PHONE, email: env.SUPPORT_EMAIL, otherChannels: env.SUPPORT_OTHER_CHANNELS, byLanguage: contactsByLanguage },
     assignment: { mode: env.AUTO_ASSIGN, maxOpenPerOperator: env.MAX_OPEN_PER_OPERATOR },
     // @section email config value
     email: mailboxes.length > 0 ? { mailboxes, pollIntervalMs: env.EMAIL_POLL_INTERVAL, maxAttachmentSize: env.EMAIL_MAX_ATTACHMENT_SIZE } : undefined,

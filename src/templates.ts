@@ -29,12 +29,24 @@ async function readTemplate(kind: TemplateKind, name: string, language: string):
   return cache.get(key)!;
 }
 
-/** Fills a template in the customer's language (`ru-RU` tries `ru`, then English). */
-export async function renderTemplate(kind: TemplateKind, name: string, language: string | undefined, vars: TemplateVars = {}): Promise<string> {
+/**
+ * Fills a template in the customer's language (`ru-RU` tries `ru`, then English). With `dropEmptyLines`, a line
+ * whose placeholders all have no value is left out (a list of contacts of which only some are configured).
+ */
+export async function renderTemplate(kind: TemplateKind, name: string, language: string | undefined, vars: TemplateVars = {}, options: { dropEmptyLines?: boolean } = {}): Promise<string> {
   if (!/^[\w-]+$/.test(name)) throw new TemplateNotFoundError(`No template named "${name}".`);
   for (const lang of languageCandidates(language)) {
     const text = await readTemplate(kind, name, lang);
-    if (text !== null) return fill(text, vars);
+    if (text === null) continue;
+    if (!options.dropEmptyLines) return fill(text, vars);
+    return text
+      .split('\n')
+      .filter((line) => {
+        const keys = [...line.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+        return keys.length === 0 || keys.some((key) => vars[key] !== undefined && vars[key] !== '');
+      })
+      .map((line) => fill(line, vars))
+      .join('\n');
   }
   throw new TemplateNotFoundError(`No template named "${name}".`);
 }
@@ -44,8 +56,10 @@ export function languageCandidates(language: string | undefined): string[] {
   return [...new Set([language?.toLowerCase(), language?.toLowerCase().split(/[-_]/)[0], DEFAULT_LANGUAGE].filter(Boolean) as string[])];
 }
 
+const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+
 export function fill(text: string, vars: TemplateVars): string {
-  return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, key: string) => String(vars[key] ?? ''));
+  return text.replace(PLACEHOLDER, (_, key: string) => String(vars[key] ?? ''));
 }
 
 /** The reply templates shipped as files (templates/replies), which seed the library operators edit (src/reply-templates.ts). */
