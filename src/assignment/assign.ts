@@ -49,18 +49,19 @@ export async function assignWaiting(settings: AssignmentSettings): Promise<Round
       return { assigned, waiting: waiting.length - index, why: 'everyone at the cap' };
     }
     const operator = byId.get(chosen.id)!;
+    let owned: ConversationDoc;
     try {
-      const owned = await transition(conversation, 'active', { actor: { kind: 'system' }, reason: 'auto-assigned', owner: operator._id, expectedOwner: null });
-      assigned.push({ conversation: owned, operator });
+      owned = await transition(conversation, 'active', { actor: { kind: 'system' }, reason: 'auto-assigned', owner: operator._id, expectedOwner: null });
     } catch (error) {
       if (error instanceof ConcurrentChangeError) continue;
       throw error;
     }
+    assigned.push({ conversation: owned, operator });
     // Distinct stamps keep the turns in order when one round gives several chats.
     chosen.lastAssignedAt = new Date((stamp = Math.max(stamp + 1, Date.now())));
     chosen.open += 1;
     await OperatorModel.updateOne({ _id: operator._id }, { $set: { lastAssignedAt: chosen.lastAssignedAt } });
-    await showAssignment(assigned.at(-1)!.conversation, operator);
+    await showAssignment(owned, operator);
   }
   return { assigned, waiting: 0 };
 }
