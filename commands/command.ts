@@ -61,6 +61,12 @@ export interface CallbackContext extends Omit<CommandContext, 'args'> {
   toast(text: string): Promise<void>;
 }
 
+/** An operator answered one of the command's questions by replying to it with text (a comment, a name). */
+export interface AnswerContext extends Omit<CallbackContext, 'toast'> {
+  /** What they wrote. */
+  text: string;
+}
+
 /** One slash command: its help line, who may run it, where, and what it does. */
 export interface Command {
   name: string;
@@ -73,6 +79,11 @@ export interface Command {
   needsConversation: boolean;
   run(ctx: CommandContext): Promise<void>;
   callback?(ctx: CallbackContext): Promise<void>;
+  /**
+   * A reply to a message of this command that carries its buttons; `data` is the first button's. Without it, such
+   * a reply is an ordinary message (an answer to the customer).
+   */
+  answer?(ctx: AnswerContext): Promise<void>;
 }
 
 /** Wrong or missing arguments: the operator sees the message and the command's usage line. */

@@ -1,18 +1,18 @@
-import { OperatorModel } from '../src/db/models/index.js';
-import { requestConsole } from '../src/console/actions.js';
+import { setDuty } from '../src/assignment/duty.js';
 import { UsageError, type Command } from './command.js';
 
 export const duty: Command = {
   name: 'duty',
-  description: 'Go on or off duty (on-duty operators are called for new chats)',
-  usage: '/duty on|off',
+  description: 'Go on or off duty (on-duty operators are called for, and auto-assigned, new chats); "off handback" hands your unanswered chats back',
+  usage: '/duty on|off [handback]',
   role: 'operator',
   needsConversation: false,
   async run(ctx) {
-    const word = ctx.args.toLowerCase();
+    const [word, option] = ctx.args.toLowerCase().split(/\s+/);
     if (word !== 'on' && word !== 'off') throw new UsageError(`You are ${ctx.operator.onDuty ? 'on' : 'off'} duty.`);
-    await OperatorModel.updateOne({ _id: ctx.operator._id }, { $set: { onDuty: word === 'on' } });
-    await requestConsole({ action: 'dashboard' });
-    await ctx.reply(`${ctx.operator.name} is now ${word} duty.`);
+    if (option !== undefined && (word !== 'off' || option !== 'handback')) throw new UsageError(`"${option}" after "${word}": only "/duty off handback" takes a second word.`);
+    const handedBack = await setDuty(ctx.operator, word === 'on', { handBack: option === 'handback' });
+    const back = handedBack.length ? ` Handed back: ${handedBack.map((c) => `#${c.number}`).join(', ')}.` : option === 'handback' ? ' No unanswered chat to hand back.' : '';
+    await ctx.reply(`${ctx.operator.name} is now ${word} duty.${back}`);
   },
 };

@@ -1,10 +1,24 @@
-import { OperatorModel } from '../src/db/models/index.js';
+import { OperatorModel, type ConversationDoc, type OperatorDoc } from '../src/db/models/index.js';
 import { forwardConversation } from '../src/conversations/operator-actions.js';
 import { mention } from '../src/console/telegram/render.js';
 import { escapeHtml } from '../src/util/html.js';
 import { conversationOf, findOperatorByReference } from './arguments.js';
 import type { Command } from './command.js';
 
+/** Forwards and says so, with the comment: the same confirmation whether typed, picked or answered. */
+async function forwardAndConfirm(conversation: ConversationDoc, from: OperatorDoc, to: OperatorDoc, comment: string | undefined): Promise<string> {
+  const forwarded = await forwardConversation(conversation, from, to, comment);
+  return `🔀 ${escapeHtml(from.name)} forwarded chat #${forwarded.number} to ${mention(to)}${comment ? `: ${escapeHtml(comment)}` : ''}`;
+}
+
+async function activeOperator(id: string): Promise<OperatorDoc | null> {
+  return OperatorModel.findOne({ _id: id, active: true });
+}
+
+/**
+ * `/forward @operator [comment]`, or without arguments: a colleague picked with a button, then a comment asked
+ * for (answered by replying to the question) or skipped with a button; either way the same confirmation.
+ */
 export const forward: Command = {
   name: 'forward',
   description: 'Hand this chat to a colleague, with a comment',
@@ -17,21 +31,35 @@ export const forward: Command = {
       const colleagues = await OperatorModel.find({ active: true, _id: { $ne: ctx.operator._id } }).sort({ onDuty: -1, name: 1 }).limit(20);
       if (colleagues.length === 0) return ctx.reply('There is no other active operator to forward to.');
       await ctx.reply(`Forward chat #${conversation.number} to:`, {
-        buttons: colleagues.map((o) => [{ text: `${o.onDuty ? '🟢 ' : ''}${o.name}`, data: String(o._id) }]),
+        buttons: colleagues.map((o) => [{ text: `${o.onDuty ? '🟢 ' : ''}${o.name}`, data: `pick:${o._id}` }]),
       });
       return;
     }
     const [reference, ...commentWords] = ctx.args.split(/\s+/);
     const target = await findOperatorByReference(reference!);
-    const comment = commentWords.join(' ') || undefined;
-    const forwarded = await forwardConversation(conversation, ctx.operator, target, comment);
-    await ctx.reply(`🔀 ${escapeHtml(ctx.operator.name)} forwarded chat #${forwarded.number} to ${mention(target)}${comment ? `: ${escapeHtml(comment)}` : ''}`, { html: true });
+    await ctx.reply(await forwardAndConfirm(conversation, ctx.operator, target, commentWords.join(' ') || undefined), { html: true });
   },
   async callback(ctx) {
     const conversation = conversationOf(ctx);
-    const target = await OperatorModel.findOne({ _id: ctx.data, active: true });
+    const [step, id = ''] = ctx.data.split(':');
+    if (step === 'cancel') return ctx.edit(`Chat #${conversation.number} is not forwarded.`);
+    const target = await activeOperator(id);
     if (!target) return ctx.toast('That operator is no longer active.');
-    const forwarded = await forwardConversation(conversation, ctx.operator, target);
-    await ctx.edit(`🔀 ${escapeHtml(ctx.operator.name)} forwarded chat #${forwarded.number} to ${mention(target)}`, { html: true });
+    if (step === 'pick') {
+      await ctx.edit(`🔀 Forward chat #${conversation.number} to ${escapeHtml(target.name)}: reply to this message with a comment for them, or`, {
+        html: true,
+        buttons: [[{ text: 'Forward without a comment', data: `go:${target._id}` }], [{ text: 'Cancel', data: 'cancel' }]],
+      });
+      return;
+    }
+    await ctx.edit(await forwardAndConfirm(conversation, ctx.operator, target, undefined), { html: true });
+  },
+  /** The comment, as a reply to the question: forwards with it. */
+  async answer(ctx) {
+    const conversation = conversationOf(ctx);
+    const [step, id = ''] = ctx.data.split(':');
+    const target = step === 'go' ? await activeOperator(id) : null;
+    if (!target) return ctx.reply('That question no longer applies: use /forward @operator comment.');
+    await ctx.edit(await forwardAndConfirm(conversation, ctx.operator, target, ctx.text.trim()), { html: true });
   },
 };

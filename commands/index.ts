@@ -10,6 +10,8 @@ import { note } from './note.js';
 import { deleteCommand } from './delete.js';
 import { t } from './t.js';
 import { templates } from './templates.js';
+import { template } from './template.js';
+import { shortcut } from './shortcut.js';
 import { chats } from './chats.js';
 import { search } from './search.js';
 import { history } from './history.js';
@@ -38,6 +40,8 @@ export const commands: Command[] = [
   deleteCommand,
   t,
   templates,
+  template,
+  shortcut,
   chats,
   search,
   history,

@@ -1,6 +1,6 @@
 import { CustomerModel } from '../src/db/models/index.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
-import { renderTemplate } from '../src/templates.js';
+import { renderReplyTemplate } from '../src/reply-templates.js';
 import { conversationOf } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
@@ -15,7 +15,7 @@ export const t: Command = {
     const name = ctx.args.split(/\s+/)[0];
     if (!name) throw new UsageError('Name the template; /templates lists them.');
     const customer = await CustomerModel.findById(conversation.customer);
-    const text = await renderTemplate('replies', name, customer?.language ?? undefined, {
+    const text = await renderReplyTemplate(name, customer?.language ?? undefined, {
       customerName: customer?.name ?? '',
       operatorName: ctx.operator.name,
       companyName: ctx.config.companyName,

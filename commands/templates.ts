@@ -1,4 +1,4 @@
-import { listReplyTemplates } from '../src/templates.js';
+import { listReplyTemplates } from '../src/reply-templates.js';
 import { escapeHtml } from '../src/util/html.js';
 import type { Command } from './command.js';
 
@@ -10,7 +10,7 @@ export const templates: Command = {
   needsConversation: false,
   async run(ctx) {
     const all = await listReplyTemplates();
-    if (all.length === 0) return ctx.reply('There are no reply templates yet: add files to templates/replies/.');
+    if (all.length === 0) return ctx.reply('There are no reply templates yet: add one with /template add name [language] text.');
     await ctx.reply(['<b>Reply templates</b> (send with /t name)', ...all.map((tpl) => `<code>${escapeHtml(tpl.name)}</code> — ${tpl.languages.join(', ')}`)].join('\n'), { html: true });
   },
 };

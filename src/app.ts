@@ -24,6 +24,8 @@ import { buildChannels } from '../channels/index.js';
 import { resolveEmailConversation } from '../channels/email-threading.js';
 import { createJobs, startJobs } from './jobs/index.js';
 import { defineReportJobs } from './stats/report-job.js';
+import { startAutoAssigner, type AutoAssigner } from './assignment/auto-assigner.js';
+import { seedReplyTemplates } from './reply-templates.js';
 
 export interface Gateway {
   config: Config;
@@ -35,6 +37,8 @@ export interface Gateway {
   metrics: Metrics;
   channels: Channel[];
   console?: OperatorConsole;
+  /** Gives waiting chats to on-duty operators; absent when AUTO_ASSIGN is off. */
+  assigner?: AutoAssigner;
   /** Graceful: stop taking updates, finish in-flight sends, stop jobs, close the database. */
   stop(): Promise<void>;
 }
@@ -126,6 +130,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   };
 
   let jobs: Awaited<ReturnType<typeof startJobs>> | undefined;
+  let assigner: AutoAssigner | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -133,6 +138,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await http.close();
       await Promise.allSettled(channels.map((c) => c.stop()));
       await operatorConsole?.stop();
+      await assigner?.stop();
       await jobs?.stop(config.shutdownTimeoutMs);
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();
@@ -150,10 +156,11 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     throw error;
   }
   logger.info({ port: config.http.port, channels: channels.map((c) => c.kind), console: Boolean(operatorConsole), database: db.kind }, 'gateway started');
-  return { config, logger, db, http, inbox, worker, metrics, channels, console: operatorConsole, stop };
+  return { config, logger, db, http, inbox, worker, metrics, channels, console: operatorConsole, assigner, stop };
 
   async function startParts(): Promise<void> {
     databaseMonitor.start();
+    await seedReplyTemplates();
     await operatorConsole?.start();
     for (const channel of channels) {
       try {
@@ -165,6 +172,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     }
     worker.start();
     jobs = await startJobs({ config, db: db.connection.db!, logger, inbox, created: timedWork });
+    if (config.assignment.mode !== 'off') assigner = startAutoAssigner({ config, logger, inbox });
     if (overrides.listen ?? true) await http.listen({ host: config.http.host, port: config.http.port });
   }
 }

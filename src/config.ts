@@ -122,6 +122,31 @@ function parseMailboxes(env: Record<string, string | undefined>): { mailboxes: M
   return { mailboxes, problems };
 }
 
+export interface Contacts {
+  phone?: string;
+  email?: string;
+  otherChannels?: string;
+}
+
+const CONTACT_FIELDS = { PHONE: 'phone', EMAIL: 'email', OTHER_CHANNELS: 'otherChannels' } as const;
+
+/** `SUPPORT_PHONE_RU` and the like: a language's own contacts, over the general ones for its customers. */
+function parseContactsByLanguage(env: Record<string, string | undefined>): { byLanguage: Record<string, Contacts>; problems: string[] } {
+  const byLanguage: Record<string, Contacts> = {};
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^SUPPORT_(PHONE|EMAIL|OTHER_CHANNELS)_([A-Z]{2})$/.exec(name);
+    if (!match || !value) continue;
+    if (match[1] === 'EMAIL' && !z.email().safeParse(value).success) {
+      problems.push(`${name}: expected an e-mail address, like support@example.com`);
+      continue;
+    }
+    const language = match[2]!.toLowerCase();
+    byLanguage[language] = { ...byLanguage[language], [CONTACT_FIELDS[match[1] as keyof typeof CONTACT_FIELDS]]: value };
+  }
+  return { byLanguage, problems };
+}
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -168,6 +193,11 @@ const schema = z
     SHUTDOWN_TIMEOUT: duration('15s'),
     COMPANY_NAME: z.string().default('our'),
     OPERATOR_LANGUAGE: z.enum(OPERATOR_LANGUAGES as [string, ...string[]], { message: `expected one of ${OPERATOR_LANGUAGES.join(', ')}` }).default('en'),
+    AUTO_ASSIGN: z.enum(['off', 'round_robin', 'least_loaded'], { message: 'expected off, round_robin or least_loaded' }).default('off'),
+    SUPPORT_PHONE: z.string().min(1).optional(),
+    SUPPORT_EMAIL: z.email({ message: 'expected an e-mail address, like support@example.com' }).optional(),
+    SUPPORT_OTHER_CHANNELS: z.string().min(1).optional(),
+    MAX_OPEN_PER_OPERATOR: z.coerce.number({ message: 'expected a whole number' }).int('expected a whole number').min(1, 'expected 1 or more').default(5),
     // @section email variables
     EMAIL_POLL_INTERVAL: duration('60s'),
     EMAIL_MAX_ATTACHMENT_SIZE: z.coerce.number({ message: 'expected a size in bytes' }).int().positive('expected a size in bytes').default(10 * 1024 * 1024),
@@ -360,6 +390,13 @@ export interface Config {
   companyName: string;
   /** The language of everything operators read in the group (templates/operator/<lang>.json). */
   operatorLanguage: string;
+  /**
+   * Other ways to reach the team, offered in the reminder to a silent customer: general ones, and per language
+   * (`SUPPORT_PHONE_RU`...) for that language's customers.
+   */
+  contacts: Contacts & { byLanguage: Record<string, Contacts> };
+  /** Auto-assignment of waiting chats to on-duty operators (src/assignment); `maxOpenPerOperator` caps each one's open chats. */
+  assignment: { mode: 'off' | 'round_robin' | 'least_loaded'; maxOpenPerOperator: number };
   // @section email config type
   /** The e-mail channel (channels/email.ts): IMAP in, SMTP out, for one or more support mailboxes. */
   email?: {
@@ -437,7 +474,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const blankAsUnset = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(blankAsUnset);
   const { mailboxes, problems: mailboxProblems } = parseMailboxes(blankAsUnset);
-  const problems = [...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)), ...mailboxProblems];
+  const { byLanguage: contactsByLanguage, problems: contactProblems } = parseContactsByLanguage(blankAsUnset);
+  const problems = [...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)), ...mailboxProblems, ...contactProblems];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const env = result.data;
   return {
@@ -469,6 +507,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
     companyName: env.COMPANY_NAME,
     operatorLanguage: env.OPERATOR_LANGUAGE,
+    contacts: { phone: env.SUPPORT_PHONE, email: env.SUPPORT_EMAIL, otherChannels: env.SUPPORT_OTHER_CHANNELS, byLanguage: contactsByLanguage },
+    assignment: { mode: env.AUTO_ASSIGN, maxOpenPerOperator: env.MAX_OPEN_PER_OPERATOR },
     // @section email config value
     email: mailboxes.length > 0 ? { mailboxes, pollIntervalMs: env.EMAIL_POLL_INTERVAL, maxAttachmentSize: env.EMAIL_MAX_ATTACHMENT_SIZE } : undefined,
     // @section webchat config value

@@ -4,13 +4,14 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Text templates kept as files: `templates/messages/<name>.<lang>.txt` are the gateway's own messages
- * (greetings, reminders, surveys); `templates/replies/<name>.<lang>.txt` are operators' canned answers (/t).
+ * (greetings, reminders, surveys); `templates/replies/<name>.<lang>.txt` seed the operators' canned answers (/t),
+ * which then live in the database (src/reply-templates.ts).
  * Placeholders look like {{customerName}}; a missing language falls back to English.
  */
 export const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../templates');
 export const DEFAULT_LANGUAGE = 'en';
 
-export type TemplateKind = 'messages' | 'replies';
+export type TemplateKind = 'messages';
 export type TemplateVars = Record<string, string | number | undefined>;
 
 export class TemplateNotFoundError extends Error {
@@ -28,28 +29,43 @@ async function readTemplate(kind: TemplateKind, name: string, language: string):
   return cache.get(key)!;
 }
 
-/** Fills a template in the customer's language (`ru-RU` tries `ru`, then English). */
-export async function renderTemplate(kind: TemplateKind, name: string, language: string | undefined, vars: TemplateVars = {}): Promise<string> {
+/**
+ * Fills a template in the customer's language (`ru-RU` tries `ru`, then English). With `dropEmptyLines`, a line
+ * whose placeholders all have no value is left out (a list of contacts of which only some are configured).
+ */
+export async function renderTemplate(kind: TemplateKind, name: string, language: string | undefined, vars: TemplateVars = {}, options: { dropEmptyLines?: boolean } = {}): Promise<string> {
   if (!/^[\w-]+$/.test(name)) throw new TemplateNotFoundError(`No template named "${name}".`);
-  const candidates = [...new Set([language?.toLowerCase(), language?.toLowerCase().split(/[-_]/)[0], DEFAULT_LANGUAGE].filter(Boolean) as string[])];
-  for (const lang of candidates) {
+  for (const lang of languageCandidates(language)) {
     const text = await readTemplate(kind, name, lang);
-    if (text !== null) return fill(text, vars);
+    if (text === null) continue;
+    if (!options.dropEmptyLines) return fill(text, vars);
+    return text
+      .split('\n')
+      .filter((line) => {
+        const keys = [...line.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+        return keys.length === 0 || keys.some((key) => vars[key] !== undefined && vars[key] !== '');
+      })
+      .map((line) => fill(line, vars))
+      .join('\n');
   }
   throw new TemplateNotFoundError(`No template named "${name}".`);
 }
 
-export function fill(text: string, vars: TemplateVars): string {
-  return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, key: string) => String(vars[key] ?? ''));
+/** The languages to try for a customer's, in order: `ru-RU`, `ru`, then English. */
+export function languageCandidates(language: string | undefined): string[] {
+  return [...new Set([language?.toLowerCase(), language?.toLowerCase().split(/[-_]/)[0], DEFAULT_LANGUAGE].filter(Boolean) as string[])];
 }
 
-/** Names of the operators' reply templates, with the languages each exists in. */
-export async function listReplyTemplates(): Promise<Array<{ name: string; languages: string[] }>> {
-  const files = await readdir(path.join(TEMPLATES_DIR, 'replies')).catch(() => [] as string[]);
-  const byName = new Map<string, string[]>();
-  for (const file of files) {
-    const match = /^([\w-]+)\.([\w-]+)\.txt$/.exec(file);
-    if (match) byName.set(match[1]!, [...(byName.get(match[1]!) ?? []), match[2]!]);
-  }
-  return [...byName.entries()].map(([name, languages]) => ({ name, languages: languages.sort() })).sort((a, b) => a.name.localeCompare(b.name));
+const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+
+export function fill(text: string, vars: TemplateVars): string {
+  return text.replace(PLACEHOLDER, (_, key: string) => String(vars[key] ?? ''));
+}
+
+/** The reply templates shipped as files (templates/replies), which seed the library operators edit (src/reply-templates.ts). */
+export async function readReplyTemplateFiles(): Promise<Array<{ name: string; language: string; text: string }>> {
+  const dir = path.join(TEMPLATES_DIR, 'replies');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const found = files.map((file) => /^([\w-]+)\.([\w-]+)\.txt$/.exec(file)).filter((match) => match !== null);
+  return Promise.all(found.map(async ([file, name, language]) => ({ name: name!, language: language!, text: (await readFile(path.join(dir, file!), 'utf8')).trimEnd() })));
 }

@@ -31,6 +31,18 @@ describe('configuration', () => {
     expect(problems.find((p) => p.startsWith('ADMIN_TELEGRAM_IDS:'))).toMatch(/"abc"/);
   });
 
+  it('refuses an unknown auto-assignment mode, a cap below 1 and a contact e-mail that is not one, naming each', () => {
+    const problems = problemsOf({ AUTO_ASSIGN: 'random', MAX_OPEN_PER_OPERATOR: '0', SUPPORT_EMAIL: 'nope', SUPPORT_EMAIL_RU: 'nope either' });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^AUTO_ASSIGN: expected off, round_robin or least_loaded/),
+        expect.stringMatching(/^MAX_OPEN_PER_OPERATOR: expected 1 or more/),
+        expect.stringMatching(/^SUPPORT_EMAIL: expected an e-mail address/),
+        expect.stringMatching(/^SUPPORT_EMAIL_RU: expected an e-mail address/),
+      ]),
+    );
+  });
+
   it('requires the operator group when a bot token is given', () => {
     expect(problemsOf({ TELEGRAM_BOT_TOKEN: '123:abc' })).toEqual([expect.stringMatching(/^OPERATOR_CHAT_ID: required when TELEGRAM_BOT_TOKEN is set/)]);
   });

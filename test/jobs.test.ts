@@ -110,6 +110,29 @@ describe('reminder to an unresponsive customer', () => {
     expect((await sentToCustomer(chat))[1]).toContain('Здравствуйте, Иван!');
   });
 
+  /** The reminder a chat of `customer` gets with these contacts configured. */
+  async function reminderWith(env: Record<string, string>, customer: Parameters<typeof inbound>[0]) {
+    clock = new Date();
+    const operator = await createOperator();
+    const chat = await newChat(customer);
+    await replyToCustomer({ conversation: chat, operator, text: 'Anything else?' });
+    advance(21 * MIN);
+    const contacts = loadConfig({ NODE_ENV: 'test', ...env }).contacts;
+    await runReminder({ ...context, contacts }, { conversationId: String(chat._id), since: (await reload(chat)).lastActivityAt.toISOString(), n: 1 });
+    return (await sentToCustomer(chat))[1]!;
+  }
+
+  it('offers the other ways to reach the team from configuration, in the customer’s language', async () => {
+    const env = { SUPPORT_PHONE: '+1 555 0100', SUPPORT_EMAIL: 'help@acme.test', SUPPORT_OTHER_CHANNELS: 'WhatsApp +1 555 0101, t.me/acme_bot', SUPPORT_PHONE_RU: '+7 495 000-00-00' };
+    expect(await reminderWith(env, { externalChatId: 'alt-en' })).toContain('If another way suits you better, you can also reach us:\n📞 +1 555 0100\n✉️ help@acme.test\n💬 WhatsApp +1 555 0101, t.me/acme_bot');
+    expect(await reminderWith(env, { externalChatId: 'alt-ru', profile: { name: 'Иван', language: 'ru' } })).toContain('Если вам удобнее, с нами можно связаться и так:\n📞 +7 495 000-00-00\n✉️ help@acme.test\n💬 WhatsApp');
+  });
+
+  it('offers only the contacts that are configured, and none when there are none', async () => {
+    expect(await reminderWith({ SUPPORT_EMAIL: 'help@acme.test' }, { externalChatId: 'alt-email' })).toMatch(/you can also reach us:\n✉️ help@acme\.test$/);
+    expect(await reminderWith({}, { externalChatId: 'alt-none' })).not.toContain('reach us');
+  });
+
   it('is cancelled when the customer answers, and a stale run sends nothing', async () => {
     const operator = await createOperator();
     const chat = await newChat();

@@ -144,7 +144,42 @@ describe('/forward and /escalate', () => {
     expect(names.some((n) => n.includes('Bob'))).toBe(false);
     const carolButton = question.reply_markup!.inline_keyboard!.find((row) => row[0]!.text === 'Carol')![0]!;
     h.telegram.operatorPresses(bob, question, carolButton.callback_data!);
-    await eventually(async () => (await status(conversationId)) === 'transferred');
+    const askComment = await eventually(() => h.telegram.state.edits.find((e) => e.text.includes('Forward chat #1 to Carol: reply to this message with a comment')));
+    expect(await status(conversationId)).toBe('new');
+    const withoutComment = (askComment.reply_markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> }).inline_keyboard[0]![0]!;
+    expect(withoutComment.text).toBe('Forward without a comment');
+    h.telegram.operatorPresses(bob, question, withoutComment.callback_data);
+    await eventually(() => h.telegram.state.edits.find((e) => e.text.includes('Bob forwarded chat #1 to')));
+    expect(await status(conversationId)).toBe('transferred');
+  });
+
+  it('asks for the comment after a colleague is picked: the reply forwards with it and confirms, the customer sees nothing', async () => {
+    const { topicId, conversationId, customer } = await openChat();
+    const question = await command(bob, '/forward', 'Forward chat #1 to:', topicId);
+    h.telegram.operatorPresses(bob, question, question.reply_markup!.inline_keyboard!.find((row) => row[0]!.text === 'Carol')![0]!.callback_data!);
+    await eventually(() => h.telegram.state.edits.some((e) => e.message_id === question.message_id && e.text.includes('reply to this message with a comment')));
+    h.telegram.operatorWrites(bob, { text: 'VIP, refund approved' }, { threadId: topicId, replyTo: question.message_id });
+    const confirmation = await eventually(() => h.telegram.state.edits.find((e) => e.message_id === question.message_id && e.text.includes('forwarded chat #1 to')));
+    expect(confirmation.text).toContain('tg://user?id=3');
+    expect(confirmation.text).toContain(': VIP, refund approved');
+    expect(confirmation.reply_markup).toBeUndefined();
+    const conversation = await ConversationModel.findById(conversationId);
+    expect(conversation?.status).toBe('transferred');
+    expect((await OperatorModel.findById(conversation?.owner))?.name).toBe('Carol');
+    expect(await MessageModel.countDocuments({ conversation: conversationId, direction: 'out' })).toBe(0);
+    await h.gateway.worker.settled();
+    expect(h.telegram.privateMessages(customer.id)).toHaveLength(0);
+  });
+
+  it('forwards nothing when the picked forward is cancelled', async () => {
+    const { topicId, conversationId } = await openChat();
+    const question = await command(bob, '/forward', 'Forward chat #1 to:', topicId);
+    h.telegram.operatorPresses(bob, question, question.reply_markup!.inline_keyboard!.find((row) => row[0]!.text === 'Carol')![0]!.callback_data!);
+    const asked = await eventually(() => h.telegram.state.edits.find((e) => e.text.includes('reply to this message with a comment')));
+    const cancel = (asked.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard[1]![0]!.callback_data;
+    h.telegram.operatorPresses(bob, question, cancel);
+    await eventually(() => h.telegram.state.edits.some((e) => e.text === 'Chat #1 is not forwarded.'));
+    expect(await status(conversationId)).toBe('new');
   });
 
   it('refuses an unknown operator with the usage', async () => {
@@ -214,7 +249,7 @@ describe('lists and search', () => {
     for (let i = 0; i < 11; i++) await openChat(`question ${i}`);
     const first = await command(bob, '/chats', 'page 1/2');
     expect(first.text).toContain('11 in all');
-    const older = first.reply_markup!.inline_keyboard![0]!.find((b) => b.text === 'Older ▶')!;
+    const older = first.reply_markup!.inline_keyboard![0]!.find((b) => b.text === 'Next ▶')!;
     h.telegram.operatorPresses(bob, first, older.callback_data!);
     await eventually(() => h.telegram.state.edits.some((e) => e.text.includes('page 2/2')));
     await command(bob, '/chats closed', 'No chats match');

@@ -11,6 +11,8 @@ export type ConsoleRequest =
   | { action: 'messageChanged'; conversation: Types.ObjectId; message: Types.ObjectId }
   | { action: 'conversationChanged'; conversation: Types.ObjectId }
   | { action: 'newConversationAlert'; conversation: Types.ObjectId }
+  /** The chat got an owner without the alert's Take button: the alert says who, and loses the button. */
+  | { action: 'alertAnswered'; conversation: Types.ObjectId }
   | { action: 'deliveryStatus'; conversation: Types.ObjectId; message: Types.ObjectId }
   | { action: 'notice'; conversation?: Types.ObjectId; text: string; mention?: 'onDuty' | 'supervisors' | 'owner'; html?: boolean; buttons?: NoticeButton[][]; threadId?: number; replyTo?: number; file?: NoticeFile; alert?: boolean }
   | { action: 'dashboard' };
@@ -35,7 +37,7 @@ function cosmeticKey(request: ConsoleRequest): string | undefined {
 
 function priorityOf(request: ConsoleRequest): number {
   if (cosmeticKey(request)) return CONSOLE_PRIORITY.cosmetic;
-  if (request.action === 'newConversationAlert' || (request.action === 'notice' && request.alert)) return CONSOLE_PRIORITY.alert;
+  if (request.action === 'newConversationAlert' || request.action === 'alertAnswered' || (request.action === 'notice' && request.alert)) return CONSOLE_PRIORITY.alert;
   return CONSOLE_PRIORITY.words;
 }
 
@@ -62,7 +64,8 @@ function streamOf(request: ConsoleRequest): string {
   // A cosmetic item is its own stream: a waiting topic rename never holds up the chat's messages.
   const cosmetic = cosmeticKey(request);
   if (cosmetic) return `console:${cosmetic}`;
-  if (request.action === 'dashboard' || request.action === 'newConversationAlert' || !request.conversation) return GENERAL_STREAM;
+  // The alert and its answer share a stream: the answer runs once the alert was shown (or skipped).
+  if (request.action === 'dashboard' || request.action === 'newConversationAlert' || request.action === 'alertAnswered' || !request.conversation) return GENERAL_STREAM;
   return conversationStream(request.conversation);
 }
 

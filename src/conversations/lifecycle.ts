@@ -7,14 +7,16 @@ import { withConversationLock } from '../db/serialized-writes.js';
 /**
  * The only writer of Conversation.status. Allowed moves, from DESIGN.md:
  * - a customer message: awaiting -> active (owned) or new (unowned); closed -> active/new (reopen)
- * - an operator: take (new/transferred/awaiting -> active), reply (-> awaiting), forward (-> transferred), close, reopen
+ * - an operator: take (new/transferred/awaiting -> active), reply (-> awaiting), forward (-> transferred), close, reopen,
+ *   hand back when going off duty (active/transferred -> new, unowned)
+ * - auto-assignment: new -> active with an owner
  * - the archive job: closed -> archived
  */
 const ALLOWED: Record<ConversationStatus, readonly ConversationStatus[]> = {
   new: ['active', 'awaiting', 'transferred', 'closed'],
   active: ['new', 'awaiting', 'transferred', 'closed'],
   awaiting: ['new', 'active', 'transferred', 'closed'],
-  transferred: ['active', 'awaiting', 'transferred', 'closed'],
+  transferred: ['new', 'active', 'awaiting', 'transferred', 'closed'],
   closed: ['new', 'active', 'archived'],
   archived: [],
 };
@@ -29,6 +31,11 @@ export interface TransitionOptions {
   comment?: string;
   /** New owner (take, forward); `null` clears it. */
   owner?: Types.ObjectId | null;
+  /**
+   * The owner the caller read, made part of the write's condition (`null`: none): auto-assignment and hand-back
+   * must not overwrite an owner someone set meanwhile, in this process or another.
+   */
+  expectedOwner?: Types.ObjectId | null;
   at?: Date;
 }
 
@@ -76,7 +83,9 @@ export async function transition(conversation: ConversationDoc, to: Conversation
   const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
   // Conditional on the status our caller read: a move made meanwhile, by this process or another, is refused
   // instead of overwritten (atomic on MongoDB, and on the embedded FerretDB with its atomic-update patch).
-  const moved = await withConversationLock(conversation._id, () => ConversationModel.updateOne({ _id: conversation._id, status: from }, update));
+  const condition: Record<string, unknown> = { _id: conversation._id, status: from };
+  if (options.expectedOwner !== undefined) condition.owner = options.expectedOwner ?? { $exists: false };
+  const moved = await withConversationLock(conversation._id, () => ConversationModel.updateOne(condition, update));
   if (moved.matchedCount === 0) throw new ConcurrentChangeError(conversation.number);
   if (conversation.chatKey && (to === 'closed' || from === 'closed')) {
     await ChatKeyModel.updateOne({ _id: conversation.chatKey }, to === 'closed' ? { $unset: { openConversation: '' } } : { $set: { openConversation: conversation._id, lastConversation: conversation._id } });

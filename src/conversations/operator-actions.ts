@@ -7,13 +7,14 @@ import { updateConversation } from '../db/serialized-writes.js';
 import { insertMessage } from '../db/batched-writes.js';
 import { derivedObjectId } from '../db/derived-id.js';
 import { isDuplicateKeyError } from '../db/errors.js';
+import { expandShortcuts } from './shortcuts.js';
 
 /** A refusal an operator sees as is: the chat's state or the arguments forbid what they asked. */
 export class OperatorActionError extends Error {
   override name = 'OperatorActionError';
 }
 
-function actorOf(operator: OperatorDoc) {
+export function actorOf(operator: OperatorDoc) {
   return { kind: 'operator' as const, operatorId: String(operator._id), name: operator.name };
 }
 
@@ -38,8 +39,8 @@ export async function queueForCustomer(conversation: ConversationDoc, externalCh
 }
 
 /**
- * An operator's answer: stored, queued for the customer's channel, and the chat moves to awaiting.
- * The first operator to answer an unowned chat becomes its owner.
+ * An operator's answer: shortcuts expanded, stored, queued for the customer's channel, and the chat moves to
+ * awaiting. The first operator to answer an unowned chat becomes its owner. The stored message has the text sent.
  */
 export async function replyToCustomer(input: {
   conversation: ConversationDoc;
@@ -70,7 +71,7 @@ export async function replyToCustomer(input: {
     channel: conversation.channel,
     direction: 'out',
     author: { kind: 'operator', operatorId: operator._id, name: operator.name },
-    text: input.text,
+    text: await expandShortcuts(input.text),
     attachments: input.attachments ?? [],
     meta: input.meta ?? [],
     consoleMessageId: input.consoleMessageId,

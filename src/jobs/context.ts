@@ -20,4 +20,6 @@ export interface JobsContext {
   logger: Logger;
   now: () => Date;
   companyName: string;
+  /** Other ways to reach the team, offered in the reminder. */
+  contacts: Config['contacts'];
 }

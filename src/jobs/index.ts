@@ -40,7 +40,7 @@ export function businessHoursOf(settings: Config['jobs']): BusinessHours {
 
 /** Builds the scheduler and defines every job on it; nothing runs until start(). */
 export function createJobs(options: {
-  config: Pick<Config, 'jobs' | 'instanceId' | 'companyName'>;
+  config: Pick<Config, 'jobs' | 'instanceId' | 'companyName' | 'contacts'>;
   db: Db;
   logger: Logger;
   now?: () => Date;
@@ -60,6 +60,7 @@ export function createJobs(options: {
     logger: logger.child({ component: 'jobs' }),
     now: options.now ?? (() => new Date()),
     companyName: config.companyName,
+    contacts: config.contacts,
   };
   scheduler.define<ReminderData>(REMINDER_JOB, (data) => runReminder(context, data));
   scheduler.define<AutoCloseData>(AUTO_CLOSE_JOB, (data) => runAutoClose(context, data));
@@ -79,7 +80,7 @@ export function createJobs(options: {
  * that runs them. `inbox.use` receives the survey-reply and new-chat hooks.
  */
 export async function startJobs(options: {
-  config: Pick<Config, 'jobs' | 'instanceId' | 'companyName'>;
+  config: Pick<Config, 'jobs' | 'instanceId' | 'companyName' | 'contacts'>;
   db: Db;
   logger: Logger;
   inbox?: { use(hooks: InboxHooks): () => void };

@@ -1,5 +1,6 @@
 import { CustomerModel, type ConversationDoc } from '../db/models/index.js';
-import { renderTemplate } from '../templates.js';
+import { DEFAULT_LANGUAGE, renderTemplate } from '../templates.js';
+import type { Contacts } from '../config.js';
 import { sendSystemMessage } from '../conversations/system-message.js';
 import { conversationLogger } from '../logger.js';
 import type { JobsContext } from './context.js';
@@ -24,6 +25,19 @@ export async function planReminder(ctx: JobsContext, conversation: ConversationD
   await ctx.planner.schedule(new Date(since.getTime() + ctx.settings.remindAfterMs), REMINDER_JOB, { conversationId, since: since.toISOString(), n: 1 });
 }
 
+/**
+ * The other ways to reach the team (phone, e-mail, other channels) configured for the customer's language, or
+ * for everyone, worded in that language; empty when none is configured.
+ */
+async function otherWaysToReachUs(contacts: JobsContext['contacts'], language: string | undefined): Promise<string> {
+  // The customer's language's own contacts (English for a customer whose language is unknown), else everyone's.
+  const own = contacts.byLanguage[language?.toLowerCase().split(/[-_]/)[0] ?? DEFAULT_LANGUAGE] ?? {};
+  const pick = (field: keyof Contacts) => own[field] ?? contacts[field];
+  const vars = { phone: pick('phone'), email: pick('email'), otherChannels: pick('otherChannels') };
+  if (!vars.phone && !vars.email && !vars.otherChannels) return '';
+  return renderTemplate('messages', 'reminder-alternatives', language, vars, { dropEmptyLines: true });
+}
+
 /** Sends the polite reminder if the chat still waits for this customer, then plans the next step. */
 export async function runReminder(ctx: JobsContext, data: ReminderData): Promise<void> {
   const conversation = await loadConversation(data.conversationId);
@@ -41,8 +55,10 @@ export async function runReminder(ctx: JobsContext, data: ReminderData): Promise
   }
   const sent = await doOnce(`reminder:${data.conversationId}:${since.getTime()}:${data.n}`, conversation._id, now, async () => {
     const customer = await CustomerModel.findById(conversation.customer);
-    const text = await renderTemplate('messages', 'reminder', customer?.language ?? undefined, { customerName: customer?.name ?? '', companyName: ctx.companyName });
-    await sendSystemMessage(conversation, text);
+    const language = customer?.language ?? undefined;
+    const text = await renderTemplate('messages', 'reminder', language, { customerName: customer?.name ?? '', companyName: ctx.companyName });
+    const alternatives = await otherWaysToReachUs(ctx.contacts, language);
+    await sendSystemMessage(conversation, alternatives ? `${text}\n\n${alternatives}` : text);
   });
   if (!sent) return;
   conversationLogger(ctx.logger, conversation).info({ n: data.n }, 'reminder sent to the customer');

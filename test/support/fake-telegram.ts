@@ -345,6 +345,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
     waiter?.();
   }
 
+  /** A replied-to message as Telegram includes it: one of the bots' carries its sender, text and buttons. */
+  function repliedTo(messageId: number) {
+    const sent = state.sent.find((m) => m.chat_id === groupId && m.message_id === messageId);
+    const sender = sent && (sent.bot === bot.id ? bot : [...helpers.values()].find((helper) => helper.id === sent.bot));
+    const from = sender && { id: sender.id, is_bot: true, first_name: 'first_name' in sender ? sender.first_name : sender.username, username: sender.username };
+    return { message_id: messageId, date: now(), chat: { id: groupId, type: 'supergroup' }, ...(sent ? { from, text: sent.text, ...(sent.reply_markup ? { reply_markup: sent.reply_markup } : {}) } : {}) };
+  }
+
   let nextUserMessageId = 1;
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -369,7 +377,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
         chat: { id: groupId, type: 'supergroup', title: 'Support operators', is_forum: state.forum },
         from: { is_bot: false, ...user },
         ...(where.threadId ? { message_thread_id: where.threadId, is_topic_message: true } : {}),
-        ...(where.replyTo ? { reply_to_message: { message_id: where.replyTo, date: now(), chat: { id: groupId, type: 'supergroup' } } } : {}),
+        ...(where.replyTo ? { reply_to_message: repliedTo(where.replyTo) } : {}),
         ...content,
       };
       if (typeof content.text === 'string' && content.text.startsWith('/')) {

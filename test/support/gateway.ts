@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/config.js';
 import { startGateway, type Gateway } from '../../src/app.js';
 import { allModels } from '../../src/db/indexes.js';
 import { OperatorModel } from '../../src/db/models/index.js';
+import { seedReplyTemplates } from '../../src/reply-templates.js';
 import { testDatabaseUri } from './database.js';
 import { testLogger } from './logger.js';
 import { startFakeTelegram, type FakeHelperBot, type FakeTelegram } from './fake-telegram.js';
@@ -50,6 +51,8 @@ export async function startTelegramHarness(options: { forum?: boolean; env?: Rec
       await gateway.worker.settled();
       await Promise.all(allModels.filter((m) => m.modelName !== 'Operator').map((m) => m.deleteMany({})));
       await OperatorModel.deleteMany({ telegramUserId: { $ne: 1 } });
+      // A fresh installation has the shipped reply templates.
+      await seedReplyTemplates();
       telegram.reset();
     },
     async stop() {

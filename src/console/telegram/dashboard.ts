@@ -32,7 +32,7 @@ export async function dashboardText(now = new Date()): Promise<{ text: string; c
   return { text: `${body}\n${UPDATED_LINE_START}${operatorText('dashboard.updated', { time: now.toISOString().slice(11, 16) })}</i>`, changed: shown?.body !== body };
 }
 
-function formatWait(ms: number): string {
+export function formatWait(ms: number): string {
   const minutes = Math.floor(ms / 60_000);
   if (minutes < 60) return operatorText('wait.minutes', { count: minutes });
   const hours = Math.floor(minutes / 60);

@@ -8,7 +8,7 @@ import { ConsoleContext, type ConsoleAction } from './console-action.js';
 import { dashboardAction, reactionAction, topicAction } from './cosmetics.js';
 import type { GroupBudget, Grant } from './group-budget.js';
 import { GroupCalls } from './group-calls.js';
-import { newConversationAlertAction, noticeAction } from './notices.js';
+import { alertAnsweredAction, newConversationAlertAction, noticeAction } from './notices.js';
 import { messageChangedAction } from './message-changed.js';
 import { relayAction } from './relay.js';
 
@@ -36,6 +36,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     notice: noticeAction(ctx),
     newConversationAlert: newConversationAlertAction(ctx),
     messageChanged: messageChangedAction(ctx),
+    alertAnswered: alertAnsweredAction(ctx),
     conversationChanged: topicAction(ctx),
     deliveryStatus: reactionAction(ctx),
     dashboard: dashboardAction(ctx),

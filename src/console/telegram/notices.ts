@@ -6,6 +6,7 @@ import type { NoticeButton, NoticeFile } from '../actions.js';
 import type { ConsoleAction, ConsoleContext } from './console-action.js';
 import { CAPTION_LIMIT, sendHtml } from './group-send.js';
 import { recordSent } from './relay.js';
+import { ignoreNotModified } from './group-calls.js';
 import { channelLabel, customerName, mention, topicLink } from './render.js';
 import { threadOptions, type ConsoleTarget } from './target.js';
 import { updateConversation } from '../../db/serialized-writes.js';
@@ -79,6 +80,27 @@ export function newConversationAlertAction(ctx: ConsoleContext): ConsoleAction {
       const ids = await sendHtml(calls, ctx.general, `🆕 <b>New chat #${conversation.number}</b> · ${channelLabel(conversation.channel)} · ${escapeHtml(customerName(customer))}${preview}${link}${mentions}`, { buttons });
       await recordSent(() => updateConversation(conversation._id, { $set: { 'console.alertMessageId': ids[0] } }));
       return { externalId: String(ids[0]) };
+    },
+  };
+}
+
+/** A chat given an owner (auto-assignment) after its alert was shown: the alert names the owner, without its Take button. */
+export function alertAnsweredAction(ctx: ConsoleContext): ConsoleAction {
+  return {
+    async plan(item) {
+      const loaded = await ctx.load(item.conversation);
+      const alertMessageId = loaded?.conversation.console?.alertMessageId;
+      if (!loaded || !alertMessageId) return { skip: 'no alert was shown' };
+      const owner = loaded.conversation.owner ? await OperatorModel.findById(loaded.conversation.owner).lean() : null;
+      if (!owner) return { skip: 'the chat has no owner' };
+      return { needs: { main: true }, prepared: { alertMessageId, text: `✋ Chat #${loaded.conversation.number} · ${channelLabel(loaded.conversation.channel)} · ${escapeHtml(customerName(loaded.customer))} is assigned to ${escapeHtml(owner.name)}.` } };
+    },
+
+    async run(_item, calls, prepared) {
+      const { alertMessageId, text } = prepared as { alertMessageId: number; text: string };
+      // Without reply_markup the edit removes the inline keyboard.
+      await calls.make({ main: true }, (api) => api.editMessageText(ctx.groupId, alertMessageId, text, { parse_mode: 'HTML' })).catch(ignoreNotModified);
+      return {};
     },
   };
 }

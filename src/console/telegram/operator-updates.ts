@@ -24,6 +24,16 @@ export interface OperatorUpdatesOptions {
   logger: Logger;
 }
 
+type EditOptions = { parse_mode?: 'HTML'; reply_markup?: { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> } };
+
+/** Replaces a command's message (text and buttons, which call the same command back). */
+function editor(editMessage: (text: string, other: EditOptions) => Promise<unknown>, commandName: string) {
+  return async (text: string, editOptions: ReplyOptions = {}) => {
+    const rows = editOptions.buttons?.map((row) => row.map((b) => ({ text: b.text, callback_data: `c:${commandName}:${b.data}` })));
+    await editMessage(text, { parse_mode: editOptions.html ? 'HTML' : undefined, reply_markup: rows ? { inline_keyboard: rows } : undefined });
+  };
+}
+
 /** An operator's message in the group, as the dedupe key of what it causes: handled twice, it acts once. */
 export function operatorMessageKey(groupId: number, messageId: number): string {
   return `console:${groupId}:${messageId}`;
@@ -67,6 +77,15 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
         await requestConsole({ action: 'notice', conversation: conversation?._id, text: caption ?? '', threadId, file: { fileName: file.fileName, mimeType: file.mimeType, dataBase64: file.content.toString('base64') } });
       },
     };
+  }
+
+  /** A reply to one of the console bot's messages whose buttons belong to a command that takes answers. */
+  function questionOf(message: Message): { command: Command; data: string } | undefined {
+    const asked = message.reply_to_message;
+    if (!asked?.from?.is_bot || asked.from.username?.toLowerCase() !== options.botUsername.toLowerCase()) return undefined;
+    const [prefix, name, ...data] = (asked.reply_markup?.inline_keyboard[0]?.[0] as { callback_data?: string } | undefined)?.callback_data?.split(':') ?? [];
+    const command = prefix === 'c' ? byName.get(name ?? '') : undefined;
+    return command?.answer ? { command, data: data.join(':') } : undefined;
   }
 
   /** Turns an expected refusal into its one-line explanation; anything else is logged and answered generically. */
@@ -117,6 +136,19 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
     if (!operator) return reply(NOT_AN_OPERATOR);
     const log = options.logger.child({ conversationId: String(conversation._id), conversationNumber: conversation.number, operator: operator.telegramUserId });
     const text = message.text ?? message.caption ?? '';
+    const question = questionOf(message);
+    if (question && message.text) {
+      const { command, data } = question;
+      const questionLog = options.logger.child({ command: command.name, answer: true, operator: operator.telegramUserId });
+      const edit = editor((html, other) => ctx.api.editMessageText(options.groupId, message.reply_to_message!.message_id, html, other), command.name);
+      try {
+        if (!mayRun(operator, command)) return reply(`Only ${command.role}s may use /${command.name}.`);
+        await command.answer!({ operator, conversation, data, text: message.text, config: options.config, logger: questionLog, services: options.services, ...replier(conversation, message, command.name), edit });
+      } catch (error) {
+        await reply(explain(error, command, questionLog));
+      }
+      return;
+    }
     try {
       if (text.startsWith('!')) {
         await addNote(conversation, operator, text.slice(1).trim(), message.message_id, operatorMessageKey(options.groupId, message.message_id));
@@ -125,7 +157,9 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
       }
       const attachments = telegramAttachments(message);
       if (!text && attachments.length === 0) return;
-      await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id, dedupeKey: operatorMessageKey(options.groupId, message.message_id) });
+      const sent = await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id, dedupeKey: operatorMessageKey(options.groupId, message.message_id) });
+      // The group shows what the operator typed: a reply whose shortcuts were expanded shows what the customer got.
+      if (sent.text !== text) await requestConsole({ action: 'notice', conversation: conversation._id, text: `📤 Sent: ${sent.text}`, replyTo: message.message_id, threadId: message.is_topic_message ? message.message_thread_id : undefined });
       log.info('operator reply queued');
     } catch (error) {
       await reply(explain(error, undefined, log));
@@ -168,10 +202,7 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
       answered = true;
       await ctx.answerCallbackQuery({ text });
     };
-    const edit = async (text: string, editOptions: ReplyOptions = {}) => {
-      const rows = editOptions.buttons?.map((row) => row.map((b) => ({ text: b.text, callback_data: `c:${command.name}:${b.data}` })));
-      await ctx.editMessageText(text, { parse_mode: editOptions.html ? 'HTML' : undefined, reply_markup: rows ? { inline_keyboard: rows } : undefined });
-    };
+    const edit = editor((text, other) => ctx.editMessageText(text, other), command.name);
     try {
       await command.callback({ operator, conversation, data: rest.join(':'), config: options.config, logger: log, services: options.services, reply, replyFile, edit, toast });
     } catch (error) {

@@ -15,3 +15,6 @@ export * from './stats-bucket.js';
 export * from './channel-cursor.js';
 export * from './send-slot.js';
 export * from './webchat-presence.js';
+export * from './lock.js';
+export * from './reply-template.js';
+export * from './shortcut.js';

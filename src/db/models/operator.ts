@@ -9,6 +9,8 @@ const operatorSchema = new Schema(
     role: { type: String, enum: OPERATOR_ROLES, default: 'operator' },
     onDuty: { type: Boolean, default: false },
     active: { type: Boolean, default: true },
+    /** When auto-assignment last gave them a chat: round robin picks whoever waited longest. */
+    lastAssignedAt: Date,
   },
   { timestamps: true },
 );
