@@ -15,13 +15,14 @@ export const t: Command = {
     const name = ctx.args.split(/\s+/)[0];
     if (!name) throw new UsageError('Name the template; /templates lists them.');
     const customer = await CustomerModel.findById(conversation.customer);
-    const text = await renderReplyTemplate(name, customer?.language ?? undefined, {
+    const { text, language, missing } = await renderReplyTemplate(name, customer?.language ?? undefined, {
       customerName: customer?.name ?? '',
       operatorName: ctx.operator.name,
       companyName: ctx.config.companyName,
       chatNumber: conversation.number,
     });
     await replyToCustomer({ conversation, operator: ctx.operator, text, dedupeKey: ctx.actionKey });
-    await ctx.reply(`📤 Sent template “${name}”:\n${text}`);
+    const fallback = missing ? ` (no ${missing} version, sent ${language})` : '';
+    await ctx.reply(`📤 Sent template “${name}”${fallback}:\n${text}`);
   },
 };

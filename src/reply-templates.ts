@@ -20,12 +20,17 @@ export async function seedReplyTemplates(): Promise<void> {
   }
 }
 
-/** Fills a template in the customer's language (`ru-RU` tries `ru`, then English). */
-export async function renderReplyTemplate(name: string, language: string | undefined, vars: TemplateVars): Promise<string> {
-  const found = await ReplyTemplateModel.find({ _id: { $in: languageCandidates(language).map((lang) => idOf(name, lang)) }, removed: false }).lean();
-  for (const lang of languageCandidates(language)) {
+/**
+ * Fills a template in the customer's language (`ru-RU` tries `ru`, then English); says which language it used and,
+ * when that is not the customer's, which one it lacked.
+ */
+export async function renderReplyTemplate(name: string, language: string | undefined, vars: TemplateVars): Promise<{ text: string; language: string; missing?: string }> {
+  const candidates = languageCandidates(language);
+  const wanted = language?.toLowerCase().split(/[-_]/)[0];
+  const found = await ReplyTemplateModel.find({ _id: { $in: candidates.map((lang) => idOf(name, lang)) }, removed: false }).lean();
+  for (const lang of candidates) {
     const template = found.find((t) => t.language === lang);
-    if (template) return fill(template.text, vars);
+    if (template) return { text: fill(template.text, vars), language: lang, ...(wanted && lang.split(/[-_]/)[0] !== wanted ? { missing: wanted } : {}) };
   }
   throw new TemplateNotFoundError(`No template named "${name}". /templates lists them.`);
 }

@@ -232,6 +232,14 @@ describe('templates', () => {
     expect(sent.text).toContain('Меня зовут Bob');
   });
 
+  it('/t tells the operator when the template lacks the customer’s language and English was sent', async () => {
+    const { topicId, customer } = await openChat('Guten Tag', { id: 7901, first_name: 'Hans', language_code: 'de' });
+    await command(bob, '/template add refund en Your refund is on its way.', 'refund', topicId);
+    const answer = await command(bob, '/t refund', 'Sent template', topicId);
+    expect(answer.text).toContain('(no de version, sent en)');
+    await eventually(() => h.telegram.privateMessages(customer.id).find((m) => m.text === 'Your refund is on its way.'));
+  });
+
   it('/t with an unknown name says so and sends nothing', async () => {
     const { topicId, customer } = await openChat();
     await command(bob, '/t nosuch', 'No template named "nosuch".', topicId);
