@@ -15,3 +15,4 @@ export * from './stats-bucket.js';
 export * from './channel-cursor.js';
 export * from './send-slot.js';
 export * from './webchat-presence.js';
+export * from './erasure-audit.js';
