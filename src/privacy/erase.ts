@@ -92,3 +92,9 @@ async function eraseGroupCopies(conversations: ConversationDoc[], messages: Arra
   for (let i = 0; i < messageIds.length; i += GROUP_DELETE_BATCH) await requestConsole({ action: 'eraseCopies', messageIds: messageIds.slice(i, i + GROUP_DELETE_BATCH) });
   return { groupTopics: topicIds.length, groupMessages: messageIds.length };
 }
+
+/** How many chats the retention job erased at or after `since` (all it ever erased without one). */
+export async function erasedByRetentionSince(since: Date | undefined): Promise<number> {
+  const audits = await ErasureAuditModel.find({ by: 'retention', ...(since ? { at: { $gte: since } } : {}) }).lean();
+  return audits.reduce((sum, audit) => sum + (audit.counts?.conversations ?? 0), 0);
+}
