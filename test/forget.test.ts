@@ -115,6 +115,48 @@ describe('/forget in a forum group', () => {
   });
 });
 
+describe('a customer asking to be forgotten (FORGET_KEYWORD)', () => {
+  let h: TelegramHarness;
+  beforeAll(async () => {
+    h = await startTelegramHarness({ forum: true, env: { FORGET_KEYWORD: '/forget_me' } });
+  });
+  afterAll(() => h.stop());
+  beforeEach(() => withOperators(h));
+
+  const told = (text: string) => eventually(() => h.telegram.privateMessages(zelda.id).find((m) => m.text?.includes(text)));
+
+  it('is asked to confirm in their language; once confirmed, the supervisors get the request with the erase button', async () => {
+    h.telegram.customerWrites({ ...zelda, language_code: 'ru' }, { text: SECRET });
+    await eventually(() => ConversationModel.findOne({ chatKey: `telegram:${zelda.id}`, 'console.topicId': { $exists: true } }));
+    h.telegram.customerWrites({ ...zelda, language_code: 'ru' }, { text: '/forget_me' });
+    await told('Вы просите стереть ваши данные');
+    expect(h.telegram.groupMessages().some((m) => m.text?.includes('asks to erase their data'))).toBe(false);
+    h.telegram.customerWrites({ ...zelda, language_code: 'ru' }, { text: 'Да' });
+    await told('Запрос передан нашей команде');
+
+    const request = await eventually(() => h.telegram.groupMessages().find((m) => !m.message_thread_id && m.text?.includes('asks to erase their data')));
+    expect(request.text).toContain('@sue_sup');
+    const ask = buttonsOf(request).find((b) => b.text.includes('Erase'))!.callback_data;
+    h.telegram.operatorPresses(bob, request, ask);
+    await eventually(() => h.telegram.state.callbackAnswers.some((a) => String(a.text).includes('Only supervisors')));
+    h.telegram.operatorPresses(sue, request, ask);
+    const question = await eventually(() => h.telegram.state.edits.find((e) => e.text.includes('Erase the customer of chat')));
+    await pressErase(h, { ...request, text: question.text, reply_markup: question.reply_markup as typeof request.reply_markup });
+    await expectNoTrace(h, (await ErasureAuditModel.findOne({}))!.customer);
+  });
+
+  it('any other answer than yes cancels the request', async () => {
+    h.telegram.customerWrites(zelda, { text: '/forget_me' });
+    await told('Reply YES to confirm');
+    h.telegram.customerWrites(zelda, { text: 'hmm, no' });
+    h.telegram.customerWrites(zelda, { text: 'yes' });
+    await eventually(async () => (await MessageModel.countDocuments({ direction: 'in' })) === 3);
+    await h.gateway.worker.settled();
+    expect(h.telegram.groupMessages().some((m) => m.text?.includes('asks to erase their data'))).toBe(false);
+    expect(h.telegram.privateMessages(zelda.id).some((m) => m.text?.includes('Your request has been passed'))).toBe(false);
+  });
+});
+
 describe('/forget in a group without topics (reply mode)', () => {
   let h: TelegramHarness;
   beforeAll(async () => {

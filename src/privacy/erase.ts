@@ -5,6 +5,7 @@ import {
   ConversationModel,
   CustomerModel,
   EmailThreadModel,
+  JobMarkModel,
   ErasureAuditModel,
   MessageModel,
   OutboxItemModel,
@@ -52,6 +53,7 @@ export async function eraseConversations(customerId: Types.ObjectId, conversatio
   await MessageModel.deleteMany({ conversation: { $in: ids } });
   await ConversationEventModel.deleteMany({ conversation: { $in: ids } });
   await EmailThreadModel.deleteMany({ conversation: { $in: ids } });
+  await JobMarkModel.deleteMany({ conversation: { $in: ids } });
   await ConversationModel.deleteMany({ _id: { $in: ids } });
 
   const customer = await CustomerModel.findById(customerId);
