@@ -9,7 +9,7 @@ const question = (conversation: ConversationDoc) =>
   `🗑 Erase the customer of chat #${conversation.number}? Their profile, every chat of theirs with its messages and files, and the chats' copies in this group go for good; statistics keep anonymous counts.`;
 
 /** The buttons of the question; they name the chat, so they also work under a notice in General. */
-export const forgetButtons = (conversationId: Types.ObjectId | string): Button[][] => [[{ text: '🗑 Erase for good', data: `erase:${conversationId}` }, { text: 'Cancel', data: 'cancel' }]];
+const forgetButtons = (conversationId: Types.ObjectId | string): Button[][] => [[{ text: '🗑 Erase for good', data: `erase:${conversationId}` }, { text: 'Cancel', data: 'cancel' }]];
 
 const summary = (number: number, erased: Erased, by: string) =>
   `🗑 The customer of chat #${number} was erased by ${by}: ${erased.conversations} chat(s), ${erased.messages} message(s), ${erased.files} file(s).`;
