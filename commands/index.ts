@@ -20,6 +20,7 @@ import { priority } from './priority.js';
 import { lang } from './lang.js';
 import { ban } from './ban.js';
 import { unban } from './unban.js';
+import { forget } from './forget.js';
 import { duty } from './duty.js';
 import { operators } from './operators.js';
 import { op } from './op.js';
@@ -52,6 +53,7 @@ export const commands: Command[] = [
   operators,
   ban,
   unban,
+  forget,
   op,
   help,
   stats,

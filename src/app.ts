@@ -17,6 +17,7 @@ import { recordDeliveryReceipt } from './outbox/delivery-receipts.js';
 import { recordCustomerChange } from './conversations/message-changes.js';
 import { showStatusChangesInConsole } from './conversations/status-follow-up.js';
 import { recordFactsOnTransitions } from './stats/facts-store.js';
+import { forgetRequestHooks } from './privacy/forget-request.js';
 import { CONSOLE_ROUTE, requestConsole } from './console/actions.js';
 import type { OperatorConsole } from './console/console.js';
 import { showCustomerTyping } from './console/customer-typing.js';
@@ -109,6 +110,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   });
   const stopShowingStatus = showStatusChangesInConsole();
   const stopRecordingFacts = recordFactsOnTransitions({ logger, inbox });
+  const stopForgetRequests = config.forgetKeyword ? inbox.use(forgetRequestHooks({ keyword: config.forgetKeyword, companyName: config.companyName, logger })) : undefined;
 
   const sink: ChannelSink = {
     inbound: async (message) => {
@@ -143,6 +145,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await worker.stop(config.shutdownTimeoutMs);
       stopShowingStatus();
       stopRecordingFacts();
+      stopForgetRequests?.();
       databaseMonitor.stop();
       await db.close();
       logger.info('stopped');

@@ -13,18 +13,27 @@ export class ConfigError extends Error {
   }
 }
 
+function toMs(value: string, ctx: z.RefinementCtx, also = ''): number {
+  const parsed = ms(value as ms.StringValue);
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 20m, 24h or 30d${also}, got "${value}"` });
+    return z.NEVER;
+  }
+  return parsed;
+}
+
 const duration = (fallback: string) =>
   z
     .string()
     .default(fallback)
-    .transform((value, ctx) => {
-      const parsed = ms(value as ms.StringValue);
-      if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 20m, 24h or 30d, got "${value}"` });
-        return z.NEVER;
-      }
-      return parsed;
-    });
+    .transform((value, ctx) => toMs(value, ctx));
+
+/** A duration, or `off` (null): off by default. */
+const durationOrOff = () =>
+  z
+    .string()
+    .default('off')
+    .transform((value, ctx) => (value === 'off' ? null : toMs(value, ctx, ' or off')));
 
 const boolean = (fallback: boolean) =>
   z
@@ -256,6 +265,8 @@ const schema = z
     SURVEY_DELAY: duration('1m'),
     SURVEY_REPLY_WINDOW: duration('24h'),
     ARCHIVE_AFTER: duration('30d'),
+    RETENTION_AFTER: durationOrOff(),
+    FORGET_KEYWORD: z.string().default('off').transform((value) => (value.trim() === 'off' ? null : value.trim())),
     BUSINESS_HOURS: z
       .string()
       .optional()
@@ -438,6 +449,8 @@ export interface Config {
   whatsappWeb?: { chromiumPath: string; dataDir: string; catchUp?: { chats?: number; messagesPerChat?: number } };
   // @section messenger config type
   messenger?: { pageToken: string; appSecret: string; verifyToken: string; graphApiBaseUrl: string };
+  /** What a customer writes to ask for the erasure of their data (src/privacy/forget-request.ts); null: off. */
+  forgetKeyword: string | null;
   // @section jobs config type
   jobs: {
     remindAfterMs: number;
@@ -448,6 +461,8 @@ export interface Config {
     surveyDelayMs: number;
     surveyReplyWindowMs: number;
     archiveAfterMs: number;
+    /** Archived chats whose last activity is older than this are erased (src/privacy); null: kept for ever. */
+    retentionAfterMs: number | null;
     /** Working time for SLA timers and the out-of-hours notice; undefined means always open. */
     businessHours?: { schedule: string; timezone: string; holidays: string[] };
     leaderLeaseMs: number;
@@ -561,6 +576,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.MESSENGER_PAGE_TOKEN && env.MESSENGER_APP_SECRET && env.MESSENGER_VERIFY_TOKEN
         ? { pageToken: env.MESSENGER_PAGE_TOKEN, appSecret: env.MESSENGER_APP_SECRET, verifyToken: env.MESSENGER_VERIFY_TOKEN, graphApiBaseUrl: env.GRAPH_API_BASE_URL }
         : undefined,
+    forgetKeyword: env.FORGET_KEYWORD,
     // @section jobs config value
     jobs: {
       remindAfterMs: env.REMIND_AFTER,
@@ -571,6 +587,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       surveyDelayMs: env.SURVEY_DELAY,
       surveyReplyWindowMs: env.SURVEY_REPLY_WINDOW,
       archiveAfterMs: env.ARCHIVE_AFTER,
+      retentionAfterMs: env.RETENTION_AFTER,
       businessHours: env.BUSINESS_HOURS ? { schedule: env.BUSINESS_HOURS, timezone: env.BUSINESS_TIMEZONE, holidays: env.HOLIDAYS } : undefined,
       leaderLeaseMs: env.JOBS_LEADER_LEASE,
       pollIntervalMs: env.JOBS_POLL_INTERVAL,

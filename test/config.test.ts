@@ -62,6 +62,12 @@ describe('configuration', () => {
     throw new Error('expected a ConfigError');
   });
 
+  it('keeps data for ever and takes no erasure keyword unless told; RETENTION_AFTER takes a duration or off', () => {
+    expect(loadConfig({})).toMatchObject({ forgetKeyword: null, jobs: { retentionAfterMs: null } });
+    expect(loadConfig({ RETENTION_AFTER: '365d', FORGET_KEYWORD: '/forget_me' })).toMatchObject({ forgetKeyword: '/forget_me', jobs: { retentionAfterMs: 365 * 86_400_000 } });
+    expect(problemsOf({ RETENTION_AFTER: 'a year' })).toEqual([expect.stringMatching(/^RETENTION_AFTER: expected a duration like .* or off, got "a year"/)]);
+  });
+
   it('parses a complete Telegram setup', () => {
     const config = loadConfig({ TELEGRAM_BOT_TOKEN: '123:abc-DEF', OPERATOR_CHAT_ID: '-1001234', ADMIN_TELEGRAM_IDS: '1, 2', REOPEN_WINDOW: '2h' });
     expect(config.telegram).toMatchObject({ token: '123:abc-DEF', operatorChatId: -1001234, adminIds: [1, 2] });

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { createInbox } from '../src/inbox.js';
 import { onTransition } from '../src/conversations/lifecycle.js';
 import { closeConversation, replyToCustomer, reopenConversation, takeConversation } from '../src/conversations/operator-actions.js';
-import { ConversationEventModel, ConversationModel, MessageModel, OutboxItemModel, type ConversationDoc } from '../src/db/models/index.js';
+import { ConversationEventModel, ConversationModel, CustomerModel, ErasureAuditModel, MessageModel, OutboxItemModel, type ConversationDoc } from '../src/db/models/index.js';
 import { GENERAL_STREAM, conversationStream } from '../src/console/actions.js';
 import { renderTemplate } from '../src/templates.js';
 import { createJobs, type JobScheduler } from '../src/jobs/index.js';
@@ -18,6 +18,8 @@ import { AUTO_CLOSE_JOB } from '../src/jobs/auto-close.js';
 import { SLA_ALERT_JOB, planSlaAlerts } from '../src/jobs/sla-alert.js';
 import { SURVEY_JOB, parseRating } from '../src/jobs/survey.js';
 import { runArchive } from '../src/jobs/archive.js';
+import { runRetention } from '../src/jobs/retention.js';
+import { postReport } from '../src/stats/report-job.js';
 import { createBusinessHours } from '../src/jobs/business-hours.js';
 import { JOBS_COLLECTION } from '../src/jobs/scheduler.js';
 import { remind } from '../commands/remind.js';
@@ -387,6 +389,52 @@ describe('archive', () => {
     expect((await reload(old)).status).toBe('archived');
     expect((await reload(recent)).status).toBe('closed');
     expect(await runArchive(context)).toBe(0);
+  });
+});
+
+describe('retention (RETENTION_AFTER)', () => {
+  const DAY = 24 * HOUR;
+  const keepingAYear = () => ({ ...context, settings: { ...context.settings, retentionAfterMs: 365 * DAY } });
+
+  /** A chat of `externalChatId`, closed and archived, last active `daysAgo` days ago. */
+  async function archivedChat(externalChatId: string, daysAgo: number, status: 'archived' | 'closed' = 'archived') {
+    const operator = await createOperator();
+    const closed = await closeConversation(await newChat({ externalChatId }), operator, 'solved');
+    const at = new Date(clock.getTime() - daysAgo * DAY);
+    await ConversationModel.updateOne({ _id: closed._id }, { $set: { status, lastActivityAt: at, closedAt: at, ...(status === 'archived' ? { archivedAt: at } : {}) } });
+    return closed;
+  }
+
+  it('erases only archived chats last active before RETENTION_AFTER; a customer with a newer chat keeps the profile', async () => {
+    const old = await archivedChat('ret-1', 400);
+    const recent = await archivedChat('ret-2', 100);
+    const closedLongAgo = await archivedChat('ret-3', 400, 'closed');
+    const returning = await archivedChat('ret-4', 400);
+    const newer = await newChat({ externalChatId: 'ret-4' });
+
+    expect(await runRetention(context)).toBe(0);
+    expect(await runRetention(keepingAYear())).toBe(2);
+    expect(await ConversationModel.exists({ _id: old._id })).toBeNull();
+    expect(await MessageModel.countDocuments({ conversation: { $in: [old._id, returning._id] } })).toBe(0);
+    expect(await CustomerModel.exists({ _id: old.customer })).toBeNull();
+    for (const kept of [recent, closedLongAgo, newer]) expect(await ConversationModel.exists({ _id: kept._id })).not.toBeNull();
+    expect(await ConversationModel.exists({ _id: returning._id })).toBeNull();
+    expect(await CustomerModel.exists({ _id: returning.customer })).not.toBeNull();
+    expect(await ErasureAuditModel.find({}, { by: 1, customerErased: 1, _id: 0 }).sort({ customerErased: -1 }).lean()).toEqual([
+      { by: 'retention', customerErased: true },
+      { by: 'retention', customerErased: false },
+    ]);
+    expect(await runRetention(keepingAYear())).toBe(0);
+  });
+
+  it('the daily report tells how many chats it erased since the previous report', async () => {
+    await archivedChat('ret-5', 400);
+    await archivedChat('ret-6', 500);
+    await runRetention(keepingAYear());
+    await postReport('daily', { config, logger: testLogger });
+    expect((await generalNotices()).at(-1)!.payload.text).toContain('🗑 2 archived chats were erased since the last report (RETENTION_AFTER).');
+    await postReport('daily', { config, logger: testLogger, now: new Date(Date.now() + DAY) });
+    expect((await generalNotices()).at(-1)!.payload.text).not.toContain('erased since the last report');
   });
 });
 

@@ -15,7 +15,9 @@ export type ConsoleRequest =
   | { action: 'alertAnswered'; conversation: Types.ObjectId }
   | { action: 'deliveryStatus'; conversation: Types.ObjectId; message: Types.ObjectId }
   | { action: 'notice'; conversation?: Types.ObjectId; text: string; mention?: 'onDuty' | 'supervisors' | 'owner'; html?: boolean; buttons?: NoticeButton[][]; threadId?: number; replyTo?: number; file?: NoticeFile; alert?: boolean }
-  | { action: 'dashboard' };
+  | { action: 'dashboard' }
+  /** An erased conversation's copies in the group: its forum topic, or (reply mode) up to 100 of its messages. */
+  | { action: 'eraseCopies'; topicId?: number; messageIds?: number[] };
 
 /**
  * Who gets the operator group's budget first (Telegram allows a bot about 20 sends a minute into a group): a
@@ -37,7 +39,7 @@ function cosmeticKey(request: ConsoleRequest): string | undefined {
 
 function priorityOf(request: ConsoleRequest): number {
   if (cosmeticKey(request)) return CONSOLE_PRIORITY.cosmetic;
-  if (request.action === 'newConversationAlert' || request.action === 'alertAnswered' || (request.action === 'notice' && request.alert)) return CONSOLE_PRIORITY.alert;
+  if (request.action === 'newConversationAlert' || request.action === 'alertAnswered' || request.action === 'eraseCopies' || (request.action === 'notice' && request.alert)) return CONSOLE_PRIORITY.alert;
   return CONSOLE_PRIORITY.words;
 }
 
@@ -65,7 +67,7 @@ function streamOf(request: ConsoleRequest): string {
   const cosmetic = cosmeticKey(request);
   if (cosmetic) return `console:${cosmetic}`;
   // The alert and its answer share a stream: the answer runs once the alert was shown (or skipped).
-  if (request.action === 'dashboard' || request.action === 'newConversationAlert' || request.action === 'alertAnswered' || !request.conversation) return GENERAL_STREAM;
+  if (request.action === 'dashboard' || request.action === 'newConversationAlert' || request.action === 'alertAnswered' || request.action === 'eraseCopies' || !request.conversation) return GENERAL_STREAM;
   return conversationStream(request.conversation);
 }
 

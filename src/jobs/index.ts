@@ -12,6 +12,7 @@ import { AUTO_CLOSE_JOB, runAutoClose, type AutoCloseData } from './auto-close.j
 import { SLA_ALERT_JOB, runSlaAlert, type SlaAlertData } from './sla-alert.js';
 import { SURVEY_JOB, runSurvey, type SurveyData } from './survey.js';
 import { ARCHIVE_JOB, runArchive } from './archive.js';
+import { RETENTION_JOB, runRetention } from './retention.js';
 import { OPERATOR_FOLLOWUP_JOB, runOperatorFollowup, type OperatorFollowupData } from './operator-followup.js';
 import { inboxHooks, planOnTransition } from './planning.js';
 import { doOnce, pruneRunClaims } from './marks.js';
@@ -67,6 +68,7 @@ export function createJobs(options: {
   scheduler.define<SlaAlertData>(SLA_ALERT_JOB, (data) => runSlaAlert(context, data));
   scheduler.define<SurveyData>(SURVEY_JOB, (data) => runSurvey(context, data));
   scheduler.define(ARCHIVE_JOB, async () => void (await runArchive(context)), { concurrency: 1 });
+  scheduler.define(RETENTION_JOB, async () => void (await runRetention(context)), { concurrency: 1 });
   scheduler.define(PRUNE_JOB, async () => void (await pruneRunClaims(new Date(context.now().getTime() - 7 * 86_400_000))), { concurrency: 1 });
   scheduler.define(REBUILD_FACTS_JOB, async () => void (await rebuildFacts()), { concurrency: 1 });
   scheduler.define<OperatorFollowupData>(OPERATOR_FOLLOWUP_JOB, async (data, job) => {
@@ -91,6 +93,8 @@ export async function startJobs(options: {
   const { scheduler, context } = options.created ?? createJobs(options);
   await scheduler.every('1 day', ARCHIVE_JOB);
   await scheduler.every('1 day', PRUNE_JOB);
+  // Does nothing while RETENTION_AFTER is off.
+  await scheduler.every('1 day', RETENTION_JOB);
   await scheduler.every('1 day', REBUILD_FACTS_JOB);
   await scheduler.start();
   const stopPlanning = onTransition(planOnTransition(context));

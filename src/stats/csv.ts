@@ -43,7 +43,7 @@ export async function exportConversationsCsv(filter: FactsFilter): Promise<{ csv
       csvRow([
         csvField(c.number),
         csvField(c.channel),
-        csvField(c.customer ? customers.get(String(c.customer)) : undefined, { text: true }),
+        csvField(c.erased ? '(erased)' : c.customer ? customers.get(String(c.customer)) : undefined, { text: true }),
         csvField(c.owner ? operators.get(String(c.owner)) : undefined, { text: true }),
         csvField(c.status),
         csvField(c.createdAt.toISOString()),

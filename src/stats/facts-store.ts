@@ -1,5 +1,5 @@
 import type { mongo, Types } from 'mongoose';
-import { ConversationModel, StatsBucketModel } from '../db/models/index.js';
+import { ConversationModel, ErasedFactModel, StatsBucketModel } from '../db/models/index.js';
 import { onTransition } from '../conversations/lifecycle.js';
 import type { InboxHooks } from '../inbox.js';
 import type { Logger } from '../logger.js';
@@ -52,33 +52,60 @@ async function writeBucket(id: string, facts: ConversationFacts[]): Promise<void
 
 const otherThan = (id: string) => (fact: ConversationFacts) => String(fact._id) !== id;
 
+/** Puts a conversation's fact into its created bucket and, when closed, its closed bucket; a closed bucket it left loses it. */
+async function placeFact(id: string, fact: ConversationFacts): Promise<void> {
+  const before: { fact?: ConversationFacts } = {};
+  await modifyBucket(bucketId('created', fact.createdAt), (facts) => {
+    before.fact = facts.find((f) => String(f._id) === id);
+    return [...facts.filter(otherThan(id)), fact];
+  });
+  const closedBucket = fact.closedAt ? bucketId('closed', fact.closedAt) : undefined;
+  if (closedBucket) await modifyBucket(closedBucket, (facts) => [...facts.filter(otherThan(id)), fact]);
+  const previousClosed = before.fact?.closedAt ? bucketId('closed', before.fact.closedAt) : undefined;
+  if (previousClosed && previousClosed !== closedBucket) await modifyBucket(previousClosed, (facts) => facts.filter(otherThan(id)));
+}
+
+async function erasedFactOf(id: string): Promise<ConversationFacts | undefined> {
+  const erased = await ErasedFactModel.findById(id).lean();
+  return erased ? decodeFacts(erased.fact)[0] : undefined;
+}
+
 /**
- * Re-reads the conversation by _id and puts its current facts into its created bucket and, when closed,
- * its closed bucket; a closed bucket it left (reopened, or closed again later) loses it.
+ * Re-reads the conversation by _id (or the anonymous fact of an erased one) and places its current facts into
+ * its buckets.
  */
 export function recordFacts(conversationId: Types.ObjectId | string): Promise<void> {
   const id = String(conversationId);
   recordedDuringRebuild?.add(id);
   return perConversation.run(id, async () => {
     const doc = await ConversationModel.findById(id, FACTS_PROJECTION).lean();
+    const fact = doc ? toFact(doc) : await erasedFactOf(id);
+    if (fact) await placeFact(id, fact);
+  });
+}
+
+/**
+ * The conversation is about to be erased: its facts stay in the buckets without its customer and number, marked
+ * erased, and are kept aside (ErasedFact) for the daily rebuild, which reads only the conversations that exist.
+ */
+export function keepFactsAnonymously(conversationId: Types.ObjectId): Promise<void> {
+  const id = String(conversationId);
+  recordedDuringRebuild?.add(id);
+  return perConversation.run(id, async () => {
+    const doc = await ConversationModel.findById(id, FACTS_PROJECTION).lean();
     if (!doc) return;
-    const fact = toFact(doc);
-    const before: { fact?: ConversationFacts } = {};
-    await modifyBucket(bucketId('created', fact.createdAt), (facts) => {
-      before.fact = facts.find((f) => String(f._id) === id);
-      return [...facts.filter(otherThan(id)), fact];
-    });
-    const closedBucket = fact.closedAt ? bucketId('closed', fact.closedAt) : undefined;
-    if (closedBucket) await modifyBucket(closedBucket, (facts) => [...facts.filter(otherThan(id)), fact]);
-    const previousClosed = before.fact?.closedAt ? bucketId('closed', before.fact.closedAt) : undefined;
-    if (previousClosed && previousClosed !== closedBucket) await modifyBucket(previousClosed, (facts) => facts.filter(otherThan(id)));
+    const { customer: _customer, number: _number, ...rest } = toFact(doc);
+    const fact: ConversationFacts = { ...rest, erased: true };
+    await ErasedFactModel.updateOne({ _id: conversationId }, { $set: { createdAt: fact.createdAt, ...(fact.closedAt ? { closedAt: fact.closedAt } : {}), fact: encodeFacts([fact]) } }, { upsert: true });
+    await placeFact(id, fact);
   });
 }
 
 /**
  * Recomputes the buckets from the conversations collection in one scan: all of them, or those of the blocks
  * in [from, to) (a conversation created before `from` and closed in the range lands in its closed bucket only).
- * Buckets of the range that no conversation fills any more are deleted.
+ * Buckets of the range that no conversation fills any more are deleted. Erased conversations count with the
+ * anonymous facts kept for them.
  */
 export function rebuildFacts(range: { from?: Date; to?: Date } = {}): Promise<{ conversations: number; buckets: number; removed: number }> {
   return rebuilds.run('rebuild', async () => {
@@ -99,12 +126,13 @@ export function rebuildFacts(range: { from?: Date; to?: Date } = {}): Promise<{ 
       };
       let conversations = 0;
       const cursor = ConversationModel.collection.find(query, { projection: FACTS_PROJECTION, batchSize: 5000 });
-      for await (const doc of cursor) {
-        const fact = toFact(doc);
+      const place = (fact: ConversationFacts) => {
         conversations += 1;
         if (inRange(fact.createdAt)) add(bucketId('created', fact.createdAt), fact);
         if (fact.closedAt && inRange(fact.closedAt)) add(bucketId('closed', fact.closedAt), fact);
-      }
+      };
+      for await (const doc of cursor) place(toFact(doc));
+      for await (const erased of ErasedFactModel.find(query).lean().cursor()) decodeFacts(erased.fact).forEach(place);
 
       const existing = await StatsBucketModel.collection.find({}, { projection: { _id: 1 } }).toArray();
       const stale = existing.map((b) => String(b._id)).filter((id) => !buckets.has(id) && inRange(bucketStart(id)));

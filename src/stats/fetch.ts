@@ -17,6 +17,8 @@ export interface ConversationFacts {
   resolutionSeconds?: number;
   counts?: { in?: number; out?: number };
   rating?: { score?: number };
+  /** The conversation was erased: this fact is all that is left of it, without its customer or number. */
+  erased?: true;
 }
 
 export interface FactsFilter {

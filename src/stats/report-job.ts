@@ -7,6 +7,8 @@ import { requestConsole } from '../console/actions.js';
 import { parsePeriod, type StatsPeriod } from './period.js';
 import { buildStatsAnswer } from './report.js';
 import { isMarked, markOnce } from '../jobs/marks.js';
+import { JobMarkModel } from '../db/models/index.js';
+import { erasedByRetentionSince } from '../privacy/erase.js';
 
 export const DAILY_REPORT_JOB = 'stats daily report';
 export const WEEKLY_REPORT_JOB = 'stats weekly report';
@@ -35,11 +37,19 @@ export async function postReport(kind: 'daily' | 'weekly', deps: { config: Confi
   }
   const title = operatorText(kind === 'daily' ? 'stats.dailyReport' : 'stats.weeklyReport');
   const answer = await buildStatsAnswer({ period }, { config: deps.config, title });
+  const text = kind === 'daily' ? `${answer.text}${await retentionLine()}` : answer.text;
   const file = answer.chart ? { fileName: `${kind}-report-${period.label}.png`.replace(/[^\w.-]+/g, '_'), mimeType: 'image/png', dataBase64: answer.chart.toString('base64') } : undefined;
   // Keyed like the mark: a run that dies between the two queues nothing more while the first item waits.
-  await requestConsole({ action: 'notice', text: answer.text, html: true, file, alert: true }, { onceKey: deed });
+  await requestConsole({ action: 'notice', text, html: true, file, alert: true }, { onceKey: deed });
   await markOnce(deed, undefined, deps.now ?? new Date());
   deps.logger.info({ report: kind, period: period.label, opened: answer.report.opened }, 'scheduled stats report queued');
+}
+
+/** What the retention job (RETENTION_AFTER) erased since the previous daily report, when it erased anything. */
+async function retentionLine(): Promise<string> {
+  const previous = await JobMarkModel.findOne({ _id: { $regex: '^report:daily:' } }).sort({ at: -1 }).lean();
+  const erased = await erasedByRetentionSince(previous?.at);
+  return erased > 0 ? `\n\n${operatorText('stats.retentionErased', { count: erased })}` : '';
 }
 
 /** Cron lines for the configured times; null when that report is off. */

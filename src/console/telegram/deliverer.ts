@@ -8,8 +8,10 @@ import { ConsoleContext, type ConsoleAction } from './console-action.js';
 import { dashboardAction, reactionAction, topicAction } from './cosmetics.js';
 import type { GroupBudget, Grant } from './group-budget.js';
 import { GroupCalls } from './group-calls.js';
+import { isTopicGone } from './delivery-error.js';
 import { alertAnsweredAction, newConversationAlertAction, noticeAction } from './notices.js';
 import { messageChangedAction } from './message-changed.js';
+import { eraseCopiesAction } from './erase-copies.js';
 import { relayAction } from './relay.js';
 
 export interface ConsoleDelivererOptions {
@@ -40,6 +42,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     conversationChanged: topicAction(ctx),
     deliveryStatus: reactionAction(ctx),
     dashboard: dashboardAction(ctx),
+    eraseCopies: eraseCopiesAction(ctx),
   };
   const actionOf = (item: ClaimedItem): ConsoleAction => {
     const action = actions[item.action];
@@ -90,9 +93,4 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
       }
     },
   };
-}
-
-/** What the Bot API answers for a send into, or a change of, a forum topic that was deleted. */
-function isTopicGone(error: unknown): boolean {
-  return error instanceof DeliveryError && /message thread not found|TOPIC_ID_INVALID|TOPIC_DELETED/i.test(error.message);
 }

@@ -21,3 +21,8 @@ export async function telegramCall<T>(call: () => Promise<T>): Promise<T> {
     throw toDeliveryError(error);
   }
 }
+
+/** What the Bot API answers for a send into, or a change of, a forum topic that was deleted. */
+export function isTopicGone(error: unknown): boolean {
+  return error instanceof DeliveryError && /message thread not found|TOPIC_ID_INVALID|TOPIC_DELETED/i.test(error.message);
+}

@@ -18,3 +18,4 @@ export * from './webchat-presence.js';
 export * from './lock.js';
 export * from './reply-template.js';
 export * from './shortcut.js';
+export * from './erasure-audit.js';

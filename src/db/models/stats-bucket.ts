@@ -13,3 +13,19 @@ const statsBucketSchema = new Schema({
 
 export type StatsBucket = InferSchemaType<typeof statsBucketSchema>;
 export const StatsBucketModel = model('StatsBucket', statsBucketSchema);
+
+/**
+ * The facts of an erased conversation, without its customer: the conversation is gone, so the daily rebuild
+ * (which reads the conversations) takes these over as they are. `_id` is the conversation's former id.
+ */
+const erasedFactSchema = new Schema({
+  _id: { type: Schema.Types.ObjectId, required: true },
+  createdAt: { type: Date, required: true },
+  closedAt: Date,
+  /** The anonymous fact, packed like a bucket's (src/stats/fact-codec.ts). */
+  fact: { type: String, required: true },
+});
+erasedFactSchema.index({ createdAt: 1 });
+erasedFactSchema.index({ closedAt: 1 });
+
+export const ErasedFactModel = model('ErasedFact', erasedFactSchema);
