@@ -15,8 +15,9 @@ import { OPERATOR_FOLLOWUP_JOB } from '../src/jobs/operator-followup.js';
 // Telegram by webhook (one long-polling client per bot is all Telegram allows), Messenger webhooks and operators'
 // updates split over both, both sending into one operator group whose budget Telegram counts per bot.
 const SECRET = 'several-copies-secret-0123';
-const CUSTOMERS = 10;
-const MESSAGES_EACH = 5;
+// The issue's full size (50 x 10): SEVERAL_COPIES_CUSTOMERS=50 SEVERAL_COPIES_MESSAGES=10 npx vitest run test/several-copies.test.ts
+const CUSTOMERS = Number(process.env.SEVERAL_COPIES_CUSTOMERS ?? 10);
+const MESSAGES_EACH = Number(process.env.SEVERAL_COPIES_MESSAGES ?? 5);
 const operator = { id: 2, first_name: 'Bob', username: 'bob_op' };
 
 let dir: string;
