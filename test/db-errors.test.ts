@@ -11,6 +11,11 @@ describe('telling a database outage from a refused write', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('Operation `messages.insertMany()` buffering timed out after 10000ms'), { name: 'MongooseError' }))).toBe(true);
   });
 
+  it("counts the socket's own error, when the server went away while a command was being written, as an outage", () => {
+    expect(isDatabaseUnavailable(Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }))).toBe(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(true);
+  });
+
   it('counts a bulk write that lost its connection as an outage (the driver wraps the network error)', () => {
     const wrapped = new MongoBulkWriteError(new MongoNetworkError('connection 8 to 127.0.0.1:27017 closed') as never, { insertedCount: 0 } as never);
     expect(isDatabaseUnavailable(wrapped)).toBe(true);
