@@ -3,10 +3,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
 import { commands } from '../commands/index.js';
-import { OPERATOR_CATALOG_DIR, OPERATOR_LANGUAGES, operatorText } from '../src/i18n/operator-texts.js';
+import { OPERATOR_LANGUAGES, operatorText, readOperatorCatalog } from '../src/i18n/operator-texts.js';
 
 type Catalog = { [key: string]: string | Catalog };
-const catalog = (lang: string) => JSON.parse(readFileSync(path.join(OPERATOR_CATALOG_DIR, `${lang}.json`), 'utf8')) as Catalog;
+const catalog = (lang: string) => readOperatorCatalog(lang) as Catalog;
 
 /** The catalog's keys, plural forms (`_one`, `_few`…) counted as their base key. */
 function keysOf(node: Catalog, prefix = ''): Set<string> {

@@ -5,14 +5,21 @@ import { TEMPLATES_DIR } from '../templates.js';
 
 /**
  * What operators read in the group, in the team's language (OPERATOR_LANGUAGE): catalogs in
- * templates/operator/<lang>.json, plurals by i18next (Russian's one/few/many included). A key a catalog lacks
- * falls back to English.
+ * templates/operator/<lang>/<area>.json, whose keys are read as `<area>.<key>`; plurals by i18next (Russian's
+ * one/few/many included). A key a catalog lacks falls back to English.
  */
 export const OPERATOR_CATALOG_DIR = path.join(TEMPLATES_DIR, 'operator');
-export const OPERATOR_LANGUAGES = readdirSync(OPERATOR_CATALOG_DIR)
-  .map((file) => /^([a-z]{2})\.json$/.exec(file)?.[1])
-  .filter((lang): lang is string => Boolean(lang))
+export const OPERATOR_LANGUAGES = readdirSync(OPERATOR_CATALOG_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && /^[a-z]{2}$/.test(entry.name))
+  .map((entry) => entry.name)
   .sort();
+
+/** One language's catalog: every area file under its own key. */
+export function readOperatorCatalog(language: string): Record<string, unknown> {
+  const dir = path.join(OPERATOR_CATALOG_DIR, language);
+  const areas = readdirSync(dir).filter((file) => file.endsWith('.json'));
+  return Object.fromEntries(areas.map((file) => [path.basename(file, '.json'), JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as unknown]));
+}
 
 const texts = i18next.createInstance();
 void texts.init({
@@ -21,7 +28,7 @@ void texts.init({
   fallbackLng: 'en',
   // Catalog texts are HTML already; values put into them are escaped by the caller where they are customer-written.
   interpolation: { escapeValue: false },
-  resources: Object.fromEntries(OPERATOR_LANGUAGES.map((lang) => [lang, { translation: JSON.parse(readFileSync(path.join(OPERATOR_CATALOG_DIR, `${lang}.json`), 'utf8')) as object }])),
+  resources: Object.fromEntries(OPERATOR_LANGUAGES.map((lang) => [lang, { translation: readOperatorCatalog(lang) }])),
 });
 
 /** Switches every operator-facing text to `language` (done once at start from the configuration). */
