@@ -1,4 +1,5 @@
 import { CustomerModel } from '../src/db/models/index.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import type { Command, CommandContext } from './command.js';
 
@@ -6,12 +7,12 @@ import type { Command, CommandContext } from './command.js';
 export async function setBanned(ctx: CommandContext, banned: boolean): Promise<void> {
   const conversation = conversationOf(ctx);
   const customer = await CustomerModel.findById(conversation.customer);
-  if (!customer) return ctx.reply(`Chat #${conversation.number} has no customer record.`);
-  if (customer.blocked === banned) return ctx.reply(`This customer is already ${banned ? 'banned' : 'not banned'}.`);
+  if (!customer) return ctx.reply(operatorText('ban.noCustomer', { number: conversation.number }));
+  if (customer.blocked === banned) return ctx.reply(banned ? operatorText('ban.alreadyBanned') : operatorText('ban.alreadyNotBanned'));
   customer.blocked = banned;
   await customer.save();
   ctx.logger.info({ customerId: String(customer._id), banned }, 'customer ban changed');
-  await ctx.reply(banned ? `🚫 Customer banned by ${ctx.operator.name}: their messages are stored but no longer shown here.` : `✅ Customer unbanned by ${ctx.operator.name}.`);
+  await ctx.reply(banned ? operatorText('ban.banned', { name: ctx.operator.name }) : operatorText('ban.unbanned', { name: ctx.operator.name }));
 }
 
 export const ban: Command = {

@@ -3,6 +3,7 @@ import { CustomerModel, OperatorModel, type Conversation } from '../src/db/model
 import { channelLabel, customerName, STATUS_EMOJI, topicLink } from '../src/console/telegram/render.js';
 import { formatWait } from '../src/console/telegram/dashboard.js';
 import { waitingSince } from '../src/conversations/waiting.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { escapeHtml } from '../src/util/html.js';
 
 type Listed = Conversation & { _id: unknown };
@@ -24,10 +25,10 @@ export async function chatLines(conversations: Listed[], groupId: number | undef
       linked,
       channelLabel(c.channel),
       escapeHtml(`${customer ? customerName(customer) : '?'}${contact ? ` (${contact})` : ''}`),
-      `👤 ${c.owner ? escapeHtml(owners.get(String(c.owner))?.name ?? '?') : 'nobody'}`,
-      ...(c.priority && c.priority !== 'normal' ? [`${c.priority === 'high' ? '❗' : '▫️'}${c.priority}`] : []),
-      `created ${c.createdAt.toISOString().slice(0, 16).replace('T', ' ')}`,
-      ...(since ? [`⌛ waits ${formatWait(now.getTime() - since.getTime())}`] : []),
+      `👤 ${c.owner ? escapeHtml(owners.get(String(c.owner))?.name ?? '?') : operatorText('chats.line.nobody')}`,
+      ...(c.priority && c.priority !== 'normal' ? [`${c.priority === 'high' ? '❗' : '▫️'}${operatorText(`chats.priority.${c.priority}`)}`] : []),
+      operatorText('chats.line.created', { date: c.createdAt.toISOString().slice(0, 16).replace('T', ' ') }),
+      ...(since ? [operatorText('chats.line.waits', { wait: formatWait(now.getTime() - since.getTime()) })] : []),
     ].join(' · ');
   });
 }

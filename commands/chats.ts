@@ -3,6 +3,7 @@ import { ConversationModel, OperatorModel, type OperatorDoc } from '../src/db/mo
 import { OPEN_STATUSES } from '../src/db/models/conversation.js';
 import { byUrgency } from '../src/conversations/waiting.js';
 import { escapeHtml } from '../src/util/html.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { findOperatorByReference, parseChannel, parseSince } from './arguments.js';
 import { chatLines } from './chat-lines.js';
 import { UsageError, type Command, type ReplyOptions } from './command.js';
@@ -42,7 +43,7 @@ async function parseFilters(words: string[], me: OperatorDoc): Promise<Filters> 
     else if (key === 'since' && parseSince(value)) filters.since = parseSince(value);
     else if (key === 'until' && parseUntil(value)) filters.until = parseUntil(value);
     else if (!key && parseSince(word)) filters.since = parseSince(word);
-    else throw new UsageError(`"${word}" is not a status (${CONVERSATION_STATUSES.join(', ')}, open, all), a channel, an operator (@name, me, none), a priority (${PRIORITIES.join(', ')}) or a date like since:7d, until:2026-11-01.`);
+    else throw new UsageError(operatorText('chats.notAFilter', { word, statuses: CONVERSATION_STATUSES.join(', '), priorities: PRIORITIES.join(', ') }));
   }
   return filters;
 }
@@ -70,12 +71,12 @@ async function decodeFilters(encoded: string[]): Promise<Filters> {
 function describe(filters: Filters): string {
   const date = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
   return [
-    filters.status,
+    filters.status === 'open' || filters.status === 'all' ? operatorText(`chats.filter.${filters.status}`) : operatorText(`status.${filters.status}`),
     filters.channel,
-    filters.owner === 'none' ? 'nobody’s' : filters.owner ? `${filters.owner.name}’s` : undefined,
-    filters.priority && `${filters.priority} priority`,
-    filters.since && `created since ${date(filters.since)}`,
-    filters.until && `created before ${date(filters.until)}`,
+    filters.owner === 'none' ? operatorText('chats.filter.nobodys') : filters.owner ? operatorText('chats.filter.owners', { name: filters.owner.name }) : undefined,
+    filters.priority && operatorText('chats.filter.priority', { priority: operatorText(`chats.priority.${filters.priority}`) }),
+    filters.since && operatorText('chats.filter.since', { date: date(filters.since) }),
+    filters.until && operatorText('chats.filter.until', { date: date(filters.until) }),
   ]
     .filter(Boolean)
     .join(' · ');
@@ -93,18 +94,18 @@ function queryOf(filters: Filters): Record<string, unknown> {
 async function renderPage(filters: Filters, page: number, groupId: number | undefined): Promise<{ text: string; options: ReplyOptions }> {
   // Urgency (priority, then the customer's wait) is computed, not stored: the order is made here, then one page read.
   const order = (await ConversationModel.find(queryOf(filters), { priority: 1, status: 1, createdAt: 1, lastCustomerMessageAt: 1, lastOperatorMessageAt: 1, lastActivityAt: 1 }).lean()).sort(byUrgency);
-  if (order.length === 0) return { text: `No chats match (${escapeHtml(describe(filters))}).`, options: { html: true } };
+  if (order.length === 0) return { text: operatorText('chats.noMatch', { filters: escapeHtml(describe(filters)) }), options: { html: true } };
   const pageIds = order.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE).map((c) => c._id);
   const found = new Map((await ConversationModel.find({ _id: { $in: pageIds } }).lean()).map((c) => [String(c._id), c]));
   const lines = await chatLines(pageIds.map((id) => found.get(String(id))).filter((c) => c !== undefined), groupId);
   const pages = Math.ceil(order.length / PAGE_SIZE);
   const encoded = encodeFilters(filters);
   const nav = [
-    ...(page > 0 ? [{ text: '◀ Previous', data: `${page - 1}|${encoded}` }] : []),
-    ...(page + 1 < pages ? [{ text: 'Next ▶', data: `${page + 1}|${encoded}` }] : []),
+    ...(page > 0 ? [{ text: operatorText('chats.previous'), data: `${page - 1}|${encoded}` }] : []),
+    ...(page + 1 < pages ? [{ text: operatorText('chats.next'), data: `${page + 1}|${encoded}` }] : []),
   ];
   return {
-    text: [`<b>Chats</b> (${escapeHtml(describe(filters))}), most urgent first — ${order.length} in all, page ${page + 1}/${pages}`, ...lines].join('\n'),
+    text: [operatorText('chats.heading', { filters: escapeHtml(describe(filters)), count: order.length, page: page + 1, pages }), ...lines].join('\n'),
     options: { html: true, buttons: nav.length ? [nav] : undefined },
   };
 }

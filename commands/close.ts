@@ -4,8 +4,11 @@ import { closeConversation } from '../src/conversations/operator-actions.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { renderTemplate } from '../src/templates.js';
 import type { Config } from '../src/config.js';
-import { conversationOf, parseCloseReason, REASON_LABEL } from './arguments.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
+import { conversationOf, parseCloseReason } from './arguments.js';
 import { UsageError, type Command } from './command.js';
+
+const reasonLabel = (reason: CloseReason) => operatorText(`close.reason.${reason}`);
 
 /**
  * Closes the chat, tells the customer with the closing template, and returns the answer for the topic, which
@@ -14,11 +17,12 @@ import { UsageError, type Command } from './command.js';
 async function closeAndTell(conversation: ConversationDoc, operator: OperatorDoc, reason: CloseReason, comment: string | undefined, config: Config): Promise<string> {
   const closed = await closeConversation(conversation, operator, reason, comment);
   const customer = await CustomerModel.findById(closed.customer);
-  const answer = `✅ Chat #${closed.number} closed by ${operator.name}: ${REASON_LABEL[reason]}${comment ? ` — ${comment}` : ''}.`;
+  const said = { number: closed.number, name: operator.name, reason: reasonLabel(reason) };
+  const answer = comment ? operatorText('close.closedWithComment', { ...said, comment }) : operatorText('close.closed', said);
   if (!customer || customer.unreachable) return answer;
   const farewell = await renderTemplate('messages', 'closed', customer.language ?? undefined, { customerName: customer.name ?? '', companyName: config.companyName });
   await sendSystemMessage(closed, farewell, { showInConsole: false });
-  return `${answer}\n🤖 The customer was told: ${farewell}`;
+  return `${answer}\n${operatorText('close.customerTold', { farewell })}`;
 }
 
 export const close: Command = {
@@ -30,27 +34,27 @@ export const close: Command = {
   async run(ctx) {
     const conversation = conversationOf(ctx);
     if (!ctx.args) {
-      await ctx.reply(`Close chat #${conversation.number}? Choose the reason:`, {
-        buttons: CLOSE_REASONS.map((reason) => [{ text: REASON_LABEL[reason], data: `pick:${reason}` }]),
+      await ctx.reply(operatorText('close.chooseReason', { number: conversation.number }), {
+        buttons: CLOSE_REASONS.map((reason) => [{ text: reasonLabel(reason), data: `pick:${reason}` }]),
       });
       return;
     }
     const [word, ...commentWords] = ctx.args.split(/\s+/);
     const reason = parseCloseReason(word!);
-    if (!reason) throw new UsageError(`"${word}" is not a close reason.`);
+    if (!reason) throw new UsageError(operatorText('close.notAReason', { word: word! }));
     await ctx.reply(await closeAndTell(conversation, ctx.operator, reason, commentWords.join(' ') || undefined, ctx.config));
   },
   async callback(ctx) {
     const conversation = conversationOf(ctx);
     const [step, reason] = ctx.data.split(':') as [string, CloseReason];
-    if (!CLOSE_REASONS.includes(reason) && step !== 'cancel') return ctx.toast('Unknown reason.');
+    if (!CLOSE_REASONS.includes(reason) && step !== 'cancel') return ctx.toast(operatorText('close.unknownReason'));
     if (step === 'pick') {
-      await ctx.edit(`Close chat #${conversation.number} as “${REASON_LABEL[reason]}”?`, {
-        buttons: [[{ text: '✅ Confirm', data: `confirm:${reason}` }, { text: 'Cancel', data: 'cancel' }]],
+      await ctx.edit(operatorText('close.confirmQuestion', { number: conversation.number, reason: reasonLabel(reason) }), {
+        buttons: [[{ text: operatorText('close.confirm'), data: `confirm:${reason}` }, { text: operatorText('close.cancel'), data: 'cancel' }]],
       });
       return;
     }
-    if (step === 'cancel') return ctx.edit(`Chat #${conversation.number} stays open.`);
+    if (step === 'cancel') return ctx.edit(operatorText('close.staysOpen', { number: conversation.number }));
     await ctx.edit(await closeAndTell(conversation, ctx.operator, reason, undefined, ctx.config));
   },
 };

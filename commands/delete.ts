@@ -1,6 +1,7 @@
 import { MessageModel } from '../src/db/models/index.js';
 import { deleteAnswer } from '../src/conversations/message-changes.js';
 import { channelLabel } from '../src/console/telegram/render.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
@@ -14,15 +15,15 @@ export const deleteCommand: Command = {
   async run(ctx) {
     const conversation = conversationOf(ctx);
     const replied = ctx.repliedToMessageId;
-    if (!replied) throw new UsageError('Reply /delete to the answer you want to delete.');
+    if (!replied) throw new UsageError(operatorText('delete.replyToAnswer'));
     const message = await MessageModel.findOne({ conversation: conversation._id, $or: [{ consoleMessageId: replied }, { consoleMessageIds: replied }] });
-    if (!message) throw new UsageError(`That message is not part of chat #${conversation.number}.`);
+    if (!message) throw new UsageError(operatorText('delete.notInChat', { number: conversation.number }));
     await deleteAnswer(message, ctx.operator);
     const canDelete = ctx.services.channelCapabilities?.(conversation.channel)?.delete;
     await ctx.reply(
       canDelete
-        ? '🗑 Deleted: it is removed at the customer\'s too and marked deleted in /history.'
-        : `🗑 Marked deleted in /history. ${channelLabel(conversation.channel)} can not delete a message once it is sent: the customer still sees it.`,
+        ? operatorText('delete.deleted')
+        : operatorText('delete.markedOnly', { channel: channelLabel(conversation.channel) }),
     );
   },
 };

@@ -1,4 +1,5 @@
 import { setDuty } from '../src/assignment/duty.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { UsageError, type Command } from './command.js';
 
 export const duty: Command = {
@@ -9,10 +10,13 @@ export const duty: Command = {
   needsConversation: false,
   async run(ctx) {
     const [word, option] = ctx.args.toLowerCase().split(/\s+/);
-    if (word !== 'on' && word !== 'off') throw new UsageError(`You are ${ctx.operator.onDuty ? 'on' : 'off'} duty.`);
-    if (option !== undefined && (word !== 'off' || option !== 'handback')) throw new UsageError(`"${option}" after "${word}": only "/duty off handback" takes a second word.`);
+    if (word !== 'on' && word !== 'off') throw new UsageError(ctx.operator.onDuty ? operatorText('duty.youAreOn') : operatorText('duty.youAreOff'));
+    if (option !== undefined && (word !== 'off' || option !== 'handback')) throw new UsageError(operatorText('duty.onlyHandback', { option, word }));
     const handedBack = await setDuty(ctx.operator, word === 'on', { handBack: option === 'handback' });
-    const back = handedBack.length ? ` Handed back: ${handedBack.map((c) => `#${c.number}`).join(', ')}.` : option === 'handback' ? ' No unanswered chat to hand back.' : '';
-    await ctx.reply(`${ctx.operator.name} is now ${word} duty.${back}`);
+    const now = word === 'on' ? operatorText('duty.nowOn', { name: ctx.operator.name }) : operatorText('duty.nowOff', { name: ctx.operator.name });
+    const back = handedBack.length
+      ? operatorText('duty.handedBack', { count: handedBack.length, chats: handedBack.map((c) => `#${c.number}`).join(', ') })
+      : option === 'handback' ? operatorText('duty.nothingToHandBack') : '';
+    await ctx.reply([now, back].filter(Boolean).join(' '));
   },
 };

@@ -2,13 +2,15 @@ import { OperatorModel, type ConversationDoc, type OperatorDoc } from '../src/db
 import { forwardConversation } from '../src/conversations/operator-actions.js';
 import { mention } from '../src/console/telegram/render.js';
 import { escapeHtml } from '../src/util/html.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf, findOperatorByReference } from './arguments.js';
 import type { Command } from './command.js';
 
 /** Forwards and says so, with the comment: the same confirmation whether typed, picked or answered. */
 async function forwardAndConfirm(conversation: ConversationDoc, from: OperatorDoc, to: OperatorDoc, comment: string | undefined): Promise<string> {
   const forwarded = await forwardConversation(conversation, from, to, comment);
-  return `🔀 ${escapeHtml(from.name)} forwarded chat #${forwarded.number} to ${mention(to)}${comment ? `: ${escapeHtml(comment)}` : ''}`;
+  const said = { from: escapeHtml(from.name), number: forwarded.number, to: mention(to) };
+  return comment ? operatorText('forward.forwardedWithComment', { ...said, comment: escapeHtml(comment) }) : operatorText('forward.forwarded', said);
 }
 
 async function activeOperator(id: string): Promise<OperatorDoc | null> {
@@ -29,8 +31,8 @@ export const forward: Command = {
     const conversation = conversationOf(ctx);
     if (!ctx.args) {
       const colleagues = await OperatorModel.find({ active: true, _id: { $ne: ctx.operator._id } }).sort({ onDuty: -1, name: 1 }).limit(20);
-      if (colleagues.length === 0) return ctx.reply('There is no other active operator to forward to.');
-      await ctx.reply(`Forward chat #${conversation.number} to:`, {
+      if (colleagues.length === 0) return ctx.reply(operatorText('forward.noColleague'));
+      await ctx.reply(operatorText('forward.pickColleague', { number: conversation.number }), {
         buttons: colleagues.map((o) => [{ text: `${o.onDuty ? '🟢 ' : ''}${o.name}`, data: `pick:${o._id}` }]),
       });
       return;
@@ -42,13 +44,13 @@ export const forward: Command = {
   async callback(ctx) {
     const conversation = conversationOf(ctx);
     const [step, id = ''] = ctx.data.split(':');
-    if (step === 'cancel') return ctx.edit(`Chat #${conversation.number} is not forwarded.`);
+    if (step === 'cancel') return ctx.edit(operatorText('forward.notForwarded', { number: conversation.number }));
     const target = await activeOperator(id);
-    if (!target) return ctx.toast('That operator is no longer active.');
+    if (!target) return ctx.toast(operatorText('forward.noLongerActive'));
     if (step === 'pick') {
-      await ctx.edit(`🔀 Forward chat #${conversation.number} to ${escapeHtml(target.name)}: reply to this message with a comment for them, or`, {
+      await ctx.edit(operatorText('forward.askComment', { number: conversation.number, name: escapeHtml(target.name) }), {
         html: true,
-        buttons: [[{ text: 'Forward without a comment', data: `go:${target._id}` }], [{ text: 'Cancel', data: 'cancel' }]],
+        buttons: [[{ text: operatorText('forward.withoutComment'), data: `go:${target._id}` }], [{ text: operatorText('forward.cancel'), data: 'cancel' }]],
       });
       return;
     }
@@ -59,7 +61,7 @@ export const forward: Command = {
     const conversation = conversationOf(ctx);
     const [step, id = ''] = ctx.data.split(':');
     const target = step === 'go' ? await activeOperator(id) : null;
-    if (!target) return ctx.reply('That question no longer applies: use /forward @operator comment.');
+    if (!target) return ctx.reply(operatorText('forward.questionStale'));
     await ctx.edit(await forwardAndConfirm(conversation, ctx.operator, target, ctx.text.trim()), { html: true });
   },
 };
