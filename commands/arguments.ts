@@ -1,5 +1,6 @@
 import { CHANNEL_KINDS, CLOSE_REASONS, type ChannelKind, type CloseReason } from '../src/domain.js';
 import { OperatorModel, type ConversationDoc, type OperatorDoc } from '../src/db/models/index.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { UsageError } from './command.js';
 
 /** Names operators type for each close reason. */
@@ -15,11 +16,20 @@ const REASON_WORDS: Record<string, CloseReason> = {
   other: 'other',
 };
 
-export const REASON_LABEL: Record<CloseReason, string> = {
-  solved: 'Problem solved',
-  no_response: 'Customer not responding',
-  transferred_to_specialist: 'Transferred to another specialist',
-  other: 'Other',
+/** Each close reason's label, read when shown so that it is in the team's language. */
+export const REASON_LABEL: Readonly<Record<CloseReason, string>> = {
+  get solved() {
+    return operatorText('info.closeReason.solved');
+  },
+  get no_response() {
+    return operatorText('info.closeReason.noResponse');
+  },
+  get transferred_to_specialist() {
+    return operatorText('info.closeReason.transferredToSpecialist');
+  },
+  get other() {
+    return operatorText('info.closeReason.other');
+  },
 };
 
 export function parseCloseReason(word: string): CloseReason | undefined {
@@ -50,13 +60,13 @@ export async function findOperatorByReference(reference: string): Promise<Operat
   const escaped = cleaned.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const query = /^\d+$/.test(cleaned) ? { telegramUserId: Number(cleaned) } : { $or: [{ username: { $regex: `^${escaped}$`, $options: 'i' } }, { name: { $regex: `^${escaped}$`, $options: 'i' } }] };
   const operator = await OperatorModel.findOne({ ...query, active: true });
-  if (!operator) throw new UsageError(`No active operator "${reference}". See /operators.`);
+  if (!operator) throw new UsageError(operatorText('refusals.noActiveOperator', { reference }));
   return operator;
 }
 
 /** The command's conversation, which the console guarantees for commands that need one. */
 export function conversationOf(ctx: { conversation?: ConversationDoc }): ConversationDoc {
-  if (!ctx.conversation) throw new UsageError('Use this command inside a chat topic.');
+  if (!ctx.conversation) throw new UsageError(operatorText('refusals.useInsideChatTopic'));
   return ctx.conversation;
 }
 

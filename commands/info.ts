@@ -1,8 +1,9 @@
-import { ConversationModel, CustomerModel, OperatorModel } from '../src/db/models/index.js';
+import { ConversationModel, CustomerModel, OperatorModel, type ConversationDoc } from '../src/db/models/index.js';
 import type { ConversationStatus } from '../src/domain.js';
 import { customerCard, STATUS_EMOJI } from '../src/console/telegram/render.js';
-import { REASON_LABEL } from './arguments.js';
-import { conversationOf } from './arguments.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
+import { escapeHtml } from '../src/util/html.js';
+import { conversationOf, REASON_LABEL } from './arguments.js';
 import type { Command } from './command.js';
 
 export const info: Command = {
@@ -14,18 +15,23 @@ export const info: Command = {
   async run(ctx) {
     const conversation = conversationOf(ctx);
     const customer = await CustomerModel.findById(conversation.customer);
-    if (!customer) return ctx.reply(`Chat #${conversation.number} has no customer record.`);
+    if (!customer) return ctx.reply(operatorText('info.noCustomer', { number: conversation.number }));
     const owner = conversation.owner ? await OperatorModel.findById(conversation.owner).lean() : null;
     const past = await ConversationModel.find({ customer: customer._id, _id: { $ne: conversation._id } }).sort({ createdAt: -1 }).limit(10).lean();
     const lines = [
       customerCard(conversation, customer.toObject()),
-      `Status: ${STATUS_EMOJI[conversation.status as ConversationStatus]} ${conversation.status} · priority ${conversation.priority}${owner ? ` · owner ${owner.name}` : ''}`,
-      `Messages: ${conversation.counts?.in ?? 0} from the customer, ${conversation.counts?.out ?? 0} from operators`,
-      customer.blocked ? '🚫 Banned: messages are stored but not shown.' : '',
-      customer.unreachable ? '⚠️ The customer blocked us on their messenger: replies can not be delivered.' : '',
-      past.length ? '<b>Past chats</b>' : 'No past chats.',
+      statusLine(conversation, owner?.name),
+      operatorText('info.messages', { fromCustomer: conversation.counts?.in ?? 0, fromOperators: conversation.counts?.out ?? 0 }),
+      customer.blocked ? operatorText('info.banned') : '',
+      customer.unreachable ? operatorText('info.unreachable') : '',
+      past.length ? operatorText('info.pastChats') : operatorText('info.noPastChats'),
       ...past.map((p) => `${STATUS_EMOJI[p.status as ConversationStatus]} #${p.number} · ${p.createdAt.toISOString().slice(0, 10)}${p.closeReason ? ` · ${REASON_LABEL[p.closeReason]}` : ''}${p.rating?.score ? ` · ⭐${p.rating.score}` : ''}`),
     ];
     await ctx.reply(lines.filter(Boolean).join('\n'), { html: true });
   },
 };
+
+function statusLine(conversation: ConversationDoc, owner: string | undefined): string {
+  const values = { emoji: STATUS_EMOJI[conversation.status as ConversationStatus], status: operatorText(`status.${conversation.status}`), priority: operatorText(`priority.level.${conversation.priority}`) };
+  return owner ? operatorText('info.statusWithOwner', { ...values, owner: escapeHtml(owner) }) : operatorText('info.status', values);
+}

@@ -1,5 +1,6 @@
 import { CustomerModel } from '../src/db/models/index.js';
 import { chooseCustomerLanguage, customerLanguages } from '../src/language/customer-language.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
@@ -12,21 +13,21 @@ export const lang: Command = {
   async run(ctx) {
     const conversation = conversationOf(ctx);
     const customer = await CustomerModel.findById(conversation.customer).lean();
-    if (!customer) throw new UsageError(`The customer of chat #${conversation.number} no longer exists.`);
+    if (!customer) throw new UsageError(operatorText('lang.noCustomer', { number: conversation.number }));
     const wanted = ctx.args.toLowerCase();
     if (!wanted) {
-      const how = { operator: 'chosen by an operator', channel: 'from their messenger', text: 'from their messages' }[customer.languageFrom ?? 'text'];
-      await ctx.reply(customer.language ? `The customer of chat #${conversation.number} gets messages in ${customer.language} (${how}).` : `The language of chat #${conversation.number}'s customer is not known: messages go in the default language.`);
+      const source = operatorText(`lang.source.${customer.languageFrom ?? 'text'}`);
+      await ctx.reply(customer.language ? operatorText('lang.current', { number: conversation.number, language: customer.language, source }) : operatorText('lang.unknown', { number: conversation.number }));
       return;
     }
     if (wanted === 'auto') {
       await chooseCustomerLanguage(customer._id, undefined);
-      await ctx.reply(`Chat #${conversation.number}: the customer's language follows their messages again.`);
+      await ctx.reply(operatorText('lang.automatic', { number: conversation.number }));
       return;
     }
     const languages = await customerLanguages();
-    if (!languages.includes(wanted)) throw new UsageError(`"${ctx.args}" is not a language the gateway has messages in (${languages.join(', ')}).`);
+    if (!languages.includes(wanted)) throw new UsageError(operatorText('lang.notALanguage', { given: ctx.args, languages: languages.join(', ') }));
     await chooseCustomerLanguage(customer._id, wanted);
-    await ctx.reply(`Chat #${conversation.number}: the customer now gets the gateway's messages and templates in ${wanted}.`);
+    await ctx.reply(operatorText('lang.chosen', { number: conversation.number, language: wanted }));
   },
 };

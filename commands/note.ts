@@ -1,4 +1,5 @@
 import { addNote } from '../src/conversations/operator-actions.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
@@ -9,8 +10,8 @@ export const note: Command = {
   role: 'operator',
   needsConversation: true,
   async run(ctx) {
-    if (!ctx.args) throw new UsageError('Write the note after /note.');
+    if (!ctx.args) throw new UsageError(operatorText('note.empty'));
     await addNote(conversationOf(ctx), ctx.operator, ctx.args);
-    await ctx.reply('📝 Note saved (the customer does not see it).');
+    await ctx.reply(operatorText('note.saved'));
   },
 };

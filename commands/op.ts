@@ -1,5 +1,6 @@
 import { OPERATOR_ROLES, type OperatorRole } from '../src/domain.js';
 import { OperatorModel } from '../src/db/models/index.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { findOperatorByReference } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
@@ -14,28 +15,24 @@ export const op: Command = {
     if (action === 'add') {
       const role = (OPERATOR_ROLES as readonly string[]).includes(rest.at(-1) ?? '') ? (rest.pop() as OperatorRole) : 'operator';
       const id = rest[0] && /^\d+$/.test(rest[0]) ? Number(rest.shift()) : ctx.repliedToUser?.id;
-      if (!id) throw new UsageError('Reply to a message of the person, or give their numeric Telegram id.');
-      const name = rest.join(' ') || (ctx.repliedToUser?.id === id ? ctx.repliedToUser.name : `Operator ${id}`);
+      if (!id) throw new UsageError(operatorText('op.whoToAdd'));
+      const name = rest.join(' ') || (ctx.repliedToUser?.id === id ? ctx.repliedToUser.name : operatorText('op.defaultName', { id }));
       const username = ctx.repliedToUser?.id === id ? ctx.repliedToUser.username : undefined;
       await OperatorModel.updateOne({ telegramUserId: id }, { $set: { active: true, role, name, ...(username ? { username } : {}) }, $setOnInsert: { telegramUserId: id } }, { upsert: true });
-      return ctx.reply(`👤 ${name} (${id}) is now ${withArticle(role)}.`);
+      return ctx.reply(operatorText('op.added', { name, id, role: operatorText(`op.role.${role}`) }));
     }
     if (action === 'remove' && rest[0]) {
       const target = await findOperatorByReference(rest[0]);
-      if (target._id.equals(ctx.operator._id)) throw new UsageError('You can not remove yourself.');
+      if (target._id.equals(ctx.operator._id)) throw new UsageError(operatorText('op.notYourself'));
       await OperatorModel.updateOne({ _id: target._id }, { $set: { active: false, onDuty: false } });
-      return ctx.reply(`${target.name} is no longer an operator.`);
+      return ctx.reply(operatorText('op.removed', { name: target.name }));
     }
     if (action === 'role' && rest[0] && rest[1]) {
-      if (!(OPERATOR_ROLES as readonly string[]).includes(rest[1])) throw new UsageError(`"${rest[1]}" is not a role.`);
+      if (!(OPERATOR_ROLES as readonly string[]).includes(rest[1])) throw new UsageError(operatorText('op.notARole', { role: rest[1] }));
       const target = await findOperatorByReference(rest[0]);
       await OperatorModel.updateOne({ _id: target._id }, { $set: { role: rest[1] } });
-      return ctx.reply(`${target.name} is now ${withArticle(rest[1])}.`);
+      return ctx.reply(operatorText('op.roleChanged', { name: target.name, role: operatorText(`op.role.${rest[1]}`) }));
     }
-    throw new UsageError(action ? `Unknown or incomplete /op ${action}.` : 'Say what to do: add, remove or role.');
+    throw new UsageError(action ? operatorText('op.unknownAction', { action }) : operatorText('op.sayWhat'));
   },
 };
-
-function withArticle(role: string): string {
-  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
-}

@@ -1,5 +1,6 @@
 import { PRIORITIES, type Priority } from '../src/domain.js';
 import { setPriority } from '../src/conversations/operator-actions.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
@@ -11,9 +12,9 @@ export const priority: Command = {
   needsConversation: true,
   async run(ctx) {
     const value = ctx.args.toLowerCase();
-    if (!(PRIORITIES as readonly string[]).includes(value)) throw new UsageError(`"${ctx.args}" is not a priority.`);
+    if (!(PRIORITIES as readonly string[]).includes(value)) throw new UsageError(operatorText('priority.notAPriority', { given: ctx.args }));
     const conversation = conversationOf(ctx);
     await setPriority(conversation, value as Priority);
-    await ctx.reply(`Priority of chat #${conversation.number} is now ${value}.`);
+    await ctx.reply(operatorText('priority.changed', { number: conversation.number, priority: operatorText(`priority.level.${value}`) }));
   },
 };

@@ -7,6 +7,7 @@ import { AUTO_CLOSE_JOB } from '../src/jobs/auto-close.js';
 import { SLA_ALERT_JOB } from '../src/jobs/sla-alert.js';
 import { SURVEY_JOB } from '../src/jobs/survey.js';
 import type { JobScheduler, PlannedJob } from '../src/jobs/scheduler.js';
+import { operatorLanguage, operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import { UsageError, type Command, type CommandContext } from './command.js';
 
@@ -25,31 +26,37 @@ async function describe(job: PlannedJob): Promise<string> {
   switch (job.name) {
     case OPERATOR_FOLLOWUP_JOB: {
       const operator = await OperatorModel.findById(String(job.data.operatorId)).lean().catch(() => null);
-      return `⏰ ${operator?.name ?? 'operator'}: ${String(job.data.text)}`;
+      return operatorText('remind.followUp', { operator: operator?.name ?? operatorText('remind.someOperator'), text: String(job.data.text) });
     }
     case REMINDER_JOB:
-      return `reminder to the customer (#${String(job.data.n)})`;
+      return operatorText('remind.customerReminder', { n: String(job.data.n) });
     case AUTO_CLOSE_JOB:
-      return 'auto-close: customer not responding';
+      return operatorText('remind.autoClose');
     case SLA_ALERT_JOB:
-      return Number(job.data.level) >= 2 ? 'escalation to supervisors: no answer yet' : 'response-time alert';
+      return Number(job.data.level) >= 2 ? operatorText('remind.escalation') : operatorText('remind.responseTimeAlert');
     case SURVEY_JOB:
-      return 'satisfaction survey';
+      return operatorText('remind.survey');
     default:
       return job.name;
   }
 }
 
 function schedulerOf(ctx: CommandContext): JobScheduler {
-  if (!ctx.services.scheduler) throw new OperatorActionError('Timed jobs are not running on this gateway.');
+  if (!ctx.services.scheduler) throw new OperatorActionError(operatorText('remind.notRunning'));
   return ctx.services.scheduler;
 }
 
 function when(ctx: CommandContext, at: Date): string {
   const zone = ctx.config.jobs.businessHours?.timezone ?? 'UTC';
   const minutes = Math.max(0, Math.round((at.getTime() - Date.now()) / 60_000));
-  const inText = minutes < 60 ? `${minutes} min` : minutes < 2880 ? `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}` : `${Math.floor(minutes / 1440)} d`;
-  return `${DateTime.fromJSDate(at, { zone }).toFormat('ccc dd LLL HH:mm')} (in ${inText})`;
+  return operatorText('remind.at', { date: DateTime.fromJSDate(at, { zone }).setLocale(operatorLanguage()).toFormat('ccc dd LLL HH:mm'), delay: delayText(minutes) });
+}
+
+function delayText(minutes: number): string {
+  if (minutes < 60) return operatorText('remind.minutes', { count: minutes });
+  if (minutes >= 2880) return operatorText('remind.days', { count: Math.floor(minutes / 1440) });
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? operatorText('remind.hoursMinutes', { hours, minutes: minutes % 60 }) : operatorText('remind.hours', { count: hours });
 }
 
 export const remind: Command = {
@@ -66,27 +73,28 @@ export const remind: Command = {
 
     if (!first) {
       const jobs = await scheduler.planned({ conversationId });
-      if (jobs.length === 0) return ctx.reply(`Nothing is planned for chat #${conversation.number}.`);
+      if (jobs.length === 0) return ctx.reply(operatorText('remind.nothingPlanned', { number: conversation.number }));
       const lines = await Promise.all(jobs.map(async (job, i) => `${i + 1}. ${when(ctx, job.nextRunAt)} — ${await describe(job)}`));
-      return ctx.reply(`Planned for chat #${conversation.number}:\n${lines.join('\n')}\n\nCancel one with /remind cancel N.`);
+      return ctx.reply(operatorText('remind.planned', { number: conversation.number, jobs: lines.join('\n') }));
     }
 
     if (first.toLowerCase() === 'cancel') {
       const n = Number(rest[0]);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError('Which one? Give its number from the /remind list, e.g. /remind cancel 1.');
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(operatorText('remind.whichOne'));
       const jobs = await scheduler.planned({ conversationId });
       const job = jobs[n - 1];
-      if (!job) throw new OperatorActionError(`There is no planned job number ${n} for chat #${conversation.number}; see /remind.`);
+      if (!job) throw new OperatorActionError(operatorText('remind.noSuchJob', { n, number: conversation.number }));
       const cancelled = await scheduler.cancelById(job.id);
-      return ctx.reply(cancelled ? `🗑 Cancelled: ${await describe(job)}.` : `That job already ran or was cancelled.`);
+      return ctx.reply(cancelled ? operatorText('remind.cancelled', { job: await describe(job) }) : operatorText('remind.alreadyGone'));
     }
 
     const delay = parseDelay(first);
-    if (delay === undefined) throw new UsageError(`"${first}" is not a delay like 30m, 2h or 1d.`);
-    if (delay < 60_000 || delay > MAX_DELAY_MS) throw new UsageError('The delay must be between 1 minute and 90 days.');
+    if (delay === undefined) throw new UsageError(operatorText('remind.notADelay', { given: first }));
+    if (delay < 60_000 || delay > MAX_DELAY_MS) throw new UsageError(operatorText('remind.delayRange'));
     const text = rest.join(' ');
     const at = new Date(Date.now() + delay);
     await scheduler.schedule(at, OPERATOR_FOLLOWUP_JOB, { conversationId, operatorId: String(ctx.operator._id), text });
-    await ctx.reply(`⏰ I will remind you about chat #${conversation.number} on ${when(ctx, at)}${text ? `: ${text}` : ''}.`);
+    const planned = { number: conversation.number, at: when(ctx, at), text };
+    await ctx.reply(text ? operatorText('remind.scheduledWithText', planned) : operatorText('remind.scheduled', planned));
   },
 };

@@ -1,4 +1,5 @@
 import { reopenConversation } from '../src/conversations/operator-actions.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import type { Command } from './command.js';
 
@@ -10,6 +11,6 @@ export const reopen: Command = {
   needsConversation: true,
   async run(ctx) {
     const reopened = await reopenConversation(conversationOf(ctx), ctx.operator);
-    await ctx.reply(`♻️ ${ctx.operator.name} reopened chat #${reopened.number}.`);
+    await ctx.reply(operatorText('reopen.reopened', { operator: ctx.operator.name, number: reopened.number }));
   },
 };

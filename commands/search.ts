@@ -1,5 +1,6 @@
 import { ConversationModel, CustomerModel, MessageModel } from '../src/db/models/index.js';
 import { escapeHtml } from '../src/util/html.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { escapeRegex, findOperatorByReference } from './arguments.js';
 import { chatLines } from './chat-lines.js';
 import { UsageError, type Command } from './command.js';
@@ -30,10 +31,10 @@ export const search: Command = {
   role: 'operator',
   needsConversation: false,
   async run(ctx) {
-    if (ctx.args.length < 2 && !/^\d$/.test(ctx.args)) throw new UsageError('Give at least two characters to look for, a chat number or an @operator.');
+    if (ctx.args.length < 2 && !/^\d$/.test(ctx.args)) throw new UsageError(operatorText('search.tooShort'));
     const conversations = await findConversations(ctx.args);
-    if (conversations.length === 0) return ctx.reply(`Nothing found for “${ctx.args}”.`);
+    if (conversations.length === 0) return ctx.reply(operatorText('search.nothingFound', { query: ctx.args }));
     const lines = await chatLines(conversations, ctx.config.telegram?.operatorChatId);
-    await ctx.reply([`<b>Found</b> for “${escapeHtml(ctx.args)}”:`, ...lines].join('\n'), { html: true });
+    await ctx.reply([operatorText('search.found', { query: escapeHtml(ctx.args) }), ...lines].join('\n'), { html: true });
   },
 };

@@ -2,6 +2,7 @@ import { exportConversationsCsv } from '../src/stats/csv.js';
 import { parseStatsArgs, type StatsQuery } from '../src/stats/period.js';
 import { buildStatsAnswer, findOperatorByUsername } from '../src/stats/report.js';
 import { escapeHtml } from '../src/util/html.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import type { Command, CommandContext } from './command.js';
 
 /** /stats [export] [period] [channel] [@operator]: figures with a chart, or a CSV of the period's conversations. */
@@ -31,11 +32,11 @@ async function exportCsv(ctx: CommandContext, query: StatsQuery): Promise<void> 
   const { csv, rows } = await exportConversationsCsv({ from: period.from, to: period.to, channel: query.channel, owner: operator?._id });
   const scope = [period.label, query.channel, operator && `@${operator.username ?? operator.name}`].filter(Boolean).join(', ');
   if (rows === 0) {
-    await ctx.reply(`No conversations were opened or closed in ${escapeHtml(scope)}.`, { html: true });
+    await ctx.reply(operatorText('stats.exportEmpty', { scope: escapeHtml(scope) }), { html: true });
     return;
   }
   const first = period.days[0] ?? 'period';
   const last = period.days.at(-1) ?? first;
   const fileName = `conversations-${first === last ? first : `${first}-to-${last}`}${query.channel ? `-${query.channel}` : ''}.csv`;
-  await ctx.replyFile({ fileName, mimeType: 'text/csv', content: csv }, `${rows} conversations, ${scope}`);
+  await ctx.replyFile({ fileName, mimeType: 'text/csv', content: csv }, operatorText('stats.exportCaption', { count: rows, scope }));
 }

@@ -1,6 +1,7 @@
 import { CustomerModel } from '../src/db/models/index.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { renderReplyTemplate } from '../src/reply-templates.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
@@ -13,7 +14,7 @@ export const t: Command = {
   async run(ctx) {
     const conversation = conversationOf(ctx);
     const name = ctx.args.split(/\s+/)[0];
-    if (!name) throw new UsageError('Name the template; /templates lists them.');
+    if (!name) throw new UsageError(operatorText('t.nameIt'));
     const customer = await CustomerModel.findById(conversation.customer);
     const { text, language, missing } = await renderReplyTemplate(name, customer?.language ?? undefined, {
       customerName: customer?.name ?? '',
@@ -22,7 +23,6 @@ export const t: Command = {
       chatNumber: conversation.number,
     });
     await replyToCustomer({ conversation, operator: ctx.operator, text, dedupeKey: ctx.actionKey });
-    const fallback = missing ? ` (no ${missing} version, sent ${language})` : '';
-    await ctx.reply(`📤 Sent template “${name}”${fallback}:\n${text}`);
+    await ctx.reply(missing ? operatorText('t.sentInOtherLanguage', { name, missing, language, text }) : operatorText('t.sent', { name, text }));
   },
 };

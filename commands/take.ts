@@ -1,6 +1,7 @@
 import { ConversationModel } from '../src/db/models/index.js';
 import { takeConversation } from '../src/conversations/operator-actions.js';
 import { requestConsole } from '../src/console/actions.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { conversationOf } from './arguments.js';
 import type { Command } from './command.js';
 
@@ -12,15 +13,15 @@ export const take: Command = {
   needsConversation: true,
   async run(ctx) {
     const taken = await takeConversation(conversationOf(ctx), ctx.operator);
-    await ctx.reply(`✋ ${ctx.operator.name} took chat #${taken.number}.`);
+    await ctx.reply(operatorText('take.took', { operator: ctx.operator.name, number: taken.number }));
   },
   /** The Take button under a new-chat alert carries the conversation id. */
   async callback(ctx) {
     const conversation = await ConversationModel.findById(ctx.data);
-    if (!conversation) return ctx.toast('That chat no longer exists.');
+    if (!conversation) return ctx.toast(operatorText('take.chatGone'));
     const taken = await takeConversation(conversation, ctx.operator);
-    await ctx.edit(`✋ Chat #${taken.number} taken by ${ctx.operator.name}.`);
-    await ctx.toast(`You took chat #${taken.number}.`);
-    await requestConsole({ action: 'notice', conversation: taken._id, text: `✋ ${ctx.operator.name} took chat #${taken.number}.` });
+    await ctx.edit(operatorText('take.takenBy', { number: taken.number, operator: ctx.operator.name }));
+    await ctx.toast(operatorText('take.youTook', { number: taken.number }));
+    await requestConsole({ action: 'notice', conversation: taken._id, text: operatorText('take.took', { operator: ctx.operator.name, number: taken.number }) });
   },
 };

@@ -1,5 +1,6 @@
 import { DEFAULT_LANGUAGE } from '../src/templates.js';
 import { removeReplyTemplate, replyTemplateExists, saveReplyTemplate } from '../src/reply-templates.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { UsageError, type Command } from './command.js';
 
 const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
@@ -19,8 +20,8 @@ function isLanguage(word: string | undefined): word is string {
 
 function parse(args: string): { action: string; name: string; language: string; text: string } {
   const [action = '', name = '', ...rest] = args.split(/\s+/);
-  if (!['add', 'edit', 'remove'].includes(action)) throw new UsageError(action ? `Unknown /template ${action}: add, edit or remove.` : 'Say what to do: add, edit or remove.');
-  if (!/^[\w-]{1,32}$/.test(name)) throw new UsageError(name ? `"${name}" is not a template name: letters, digits, _ and -, up to 32.` : 'Name the template.');
+  if (!['add', 'edit', 'remove'].includes(action)) throw new UsageError(action ? operatorText('template.unknownAction', { action }) : operatorText('template.sayWhat'));
+  if (!/^[\w-]{1,32}$/.test(name)) throw new UsageError(name ? operatorText('template.notAName', { name }) : operatorText('template.nameIt'));
   // /template remove takes the language alone; add and edit need text after it.
   const hasLanguage = isLanguage(rest[0]) && (action === 'remove' || rest.length > 1);
   // The text keeps its line breaks: everything after the name (and the language).
@@ -37,15 +38,16 @@ export const template: Command = {
   async run(ctx) {
     const { action, name, language, text } = parse(ctx.args);
     const exists = await replyTemplateExists(name, language);
-    const label = `“${name}” (${language})`;
+    const template = operatorText('template.label', { name, language });
+    const operator = ctx.operator.name;
     if (action === 'remove') {
-      if (!(await removeReplyTemplate(name, language, ctx.operator.name))) throw new UsageError(`There is no template ${label}. /templates lists them.`);
-      return ctx.reply(`🗑 Template ${label} removed by ${ctx.operator.name}.`);
+      if (!(await removeReplyTemplate(name, language, operator))) throw new UsageError(operatorText('template.noSuchTemplate', { template }));
+      return ctx.reply(operatorText('template.removed', { template, operator }));
     }
-    if (!text) throw new UsageError(`Give the text of ${label}.`);
-    if (action === 'add' && exists) throw new UsageError(`Template ${label} exists already: use /template edit.`);
-    if (action === 'edit' && !exists) throw new UsageError(`There is no template ${label} to edit. /templates lists them.`);
-    await saveReplyTemplate(name, language, text, ctx.operator.name);
-    await ctx.reply(`📝 Template ${label} ${action === 'add' ? 'added' : 'changed'} by ${ctx.operator.name}:\n${text}`);
+    if (!text) throw new UsageError(operatorText('template.giveText', { template }));
+    if (action === 'add' && exists) throw new UsageError(operatorText('template.exists', { template }));
+    if (action === 'edit' && !exists) throw new UsageError(operatorText('template.noSuchToEdit', { template }));
+    await saveReplyTemplate(name, language, text, operator);
+    await ctx.reply(action === 'add' ? operatorText('template.added', { template, operator, text }) : operatorText('template.changed', { template, operator, text }));
   },
 };

@@ -1,5 +1,6 @@
 import { listReplyTemplates } from '../src/reply-templates.js';
 import { escapeHtml } from '../src/util/html.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import type { Command } from './command.js';
 
 export const templates: Command = {
@@ -10,7 +11,7 @@ export const templates: Command = {
   needsConversation: false,
   async run(ctx) {
     const all = await listReplyTemplates();
-    if (all.length === 0) return ctx.reply('There are no reply templates yet: add one with /template add name [language] text.');
-    await ctx.reply(['<b>Reply templates</b> (send with /t name)', ...all.map((tpl) => `<code>${escapeHtml(tpl.name)}</code> — ${tpl.languages.join(', ')}`)].join('\n'), { html: true });
+    if (all.length === 0) return ctx.reply(operatorText('templates.noneYet'));
+    await ctx.reply([operatorText('templates.title'), ...all.map((tpl) => `<code>${escapeHtml(tpl.name)}</code> — ${tpl.languages.join(', ')}`)].join('\n'), { html: true });
   },
 };

@@ -1,5 +1,6 @@
 import { CustomerModel } from '../src/db/models/index.js';
 import { OperatorActionError, replyToCustomer } from '../src/conversations/operator-actions.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { TEMPLATE_LANGUAGE_META, TEMPLATE_META } from '../channels/whatsapp-shared.js';
 import { conversationOf } from './arguments.js';
 import { UsageError, type Command } from './command.js';
@@ -22,13 +23,13 @@ export const waTemplate: Command = {
   needsConversation: true,
   async run(ctx) {
     const conversation = conversationOf(ctx);
-    if (conversation.channel !== 'whatsapp') throw new OperatorActionError(`Chat #${conversation.number} is on ${conversation.channel}; WhatsApp templates are for WhatsApp chats only.`);
-    if (!ctx.config.whatsappCloud) throw new OperatorActionError('Template messages need the WhatsApp Business Cloud API; this gateway runs WhatsApp Web, which has no templates.');
+    if (conversation.channel !== 'whatsapp') throw new OperatorActionError(operatorText('waTemplate.notWhatsapp', { number: conversation.number, channel: conversation.channel }));
+    if (!ctx.config.whatsappCloud) throw new OperatorActionError(operatorText('waTemplate.needsCloudApi'));
     const [name, language, ...rest] = ctx.args.split(/\s+/).filter(Boolean);
-    if (!name) throw new UsageError('Name the template as it is approved in WhatsApp Manager, e.g. /wa_template order_update en_US.');
-    if (rest.length > 0) throw new UsageError('Templates with variables are not supported yet: give only the name and the language.');
-    if (!TEMPLATE_NAME.test(name)) throw new UsageError(`"${name}" is not a WhatsApp template name (lowercase letters, digits and _).`);
-    if (language !== undefined && !LANGUAGE.test(language)) throw new UsageError(`"${language}" is not a template language code like en, en_US or pt_BR.`);
+    if (!name) throw new UsageError(operatorText('waTemplate.nameIt'));
+    if (rest.length > 0) throw new UsageError(operatorText('waTemplate.noVariables'));
+    if (!TEMPLATE_NAME.test(name)) throw new UsageError(operatorText('waTemplate.notAName', { name }));
+    if (language !== undefined && !LANGUAGE.test(language)) throw new UsageError(operatorText('waTemplate.notALanguage', { language }));
     const customer = await CustomerModel.findById(conversation.customer);
     // Templates are approved per locale: a language only guessed from the customer's texts could name one that does
     // not exist, so only an operator's /lang choice is taken over.
@@ -44,6 +45,6 @@ export const waTemplate: Command = {
         { name: TEMPLATE_LANGUAGE_META, value: code },
       ],
     });
-    await ctx.reply(`📤 Sending WhatsApp template “${name}” (${code}). If WhatsApp refuses it, the reason shows on the message.`);
+    await ctx.reply(operatorText('waTemplate.sending', { name, language: code }));
   },
 };

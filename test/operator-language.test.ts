@@ -5,6 +5,9 @@ import { startTelegramHarness, eventually, type TelegramHarness } from './suppor
 import { commands } from '../commands/index.js';
 import { ConversationModel, OperatorModel } from '../src/db/models/index.js';
 import { OPERATOR_LANGUAGES, operatorText, readOperatorCatalog } from '../src/i18n/operator-texts.js';
+import { CLOSE_REASONS, OPERATOR_ROLES, PRIORITIES } from '../src/domain.js';
+import { LANGUAGE_SOURCES } from '../src/language/customer-language.js';
+import { REASON_LABEL } from '../commands/arguments.js';
 
 type Catalog = { [key: string]: string | Catalog };
 const catalog = (lang: string) => readOperatorCatalog(lang) as Catalog;
@@ -128,5 +131,76 @@ describe('the chat commands in Russian (OPERATOR_LANGUAGE=ru)', () => {
     const question = await command('/close', new RegExp(`^Закрыть чат #${number}\\? Выберите причину:`), topicId);
     expect(question.reply_markup?.inline_keyboard?.map((row) => row[0]?.text)).toEqual(['Проблема решена', 'Клиент не отвечает', 'Передан другому специалисту', 'Другое']);
     await command('/close solved', new RegExp(`^✅ Ольга закрыл\\(а\\) чат #${number}: Проблема решена\\.`), topicId);
+
+describe("the operators' commands and refusals in Russian (OPERATOR_LANGUAGE=ru)", () => {
+  let h: TelegramHarness;
+  const ada = { id: 1, first_name: 'Ада' };
+  const boris = { id: 2, first_name: 'Борис' };
+  const stranger = { id: 66, first_name: 'Мэллори' };
+  beforeAll(async () => {
+    h = await startTelegramHarness({ forum: true, env: { OPERATOR_LANGUAGE: 'ru' } });
+    await h.reset();
+    await OperatorModel.updateOne({ telegramUserId: ada.id }, { $set: { name: 'Ада' } });
+    await OperatorModel.create({ telegramUserId: boris.id, name: 'Борис', role: 'operator' });
+  });
+  afterAll(() => h.stop());
+
+  /** Runs a command and resolves with the bot's answer in the same place that contains `expected`. */
+  async function command(user: { id: number; first_name: string }, text: string, expected: string, threadId?: number) {
+    const before = h.telegram.state.sent.length;
+    h.telegram.operatorWrites(user, { text }, { threadId });
+    return eventually(() => h.telegram.state.sent.slice(before).find((m) => m.message_thread_id === threadId && m.text?.includes(expected)));
+  }
+
+  async function openChat(customerId: number) {
+    h.telegram.customerWrites({ id: customerId, first_name: 'Иван', language_code: 'ru' }, { text: 'Где мой заказ?' });
+    const conversation = await eventually(() => ConversationModel.findOne({ chatKey: `telegram:${customerId}`, 'console.topicId': { $exists: true } }));
+    return { topicId: conversation.console!.topicId!, number: conversation.number };
+  }
+
+  it('refuses in Russian: a stranger, a role too low, a command out of its topic, an unknown command, wrong arguments', async () => {
+    await command(stranger, '/take', 'Это могут делать только зарегистрированные операторы. Администратор может добавить вас командой /op add.');
+    await command(boris, '/stats', 'Команда /stats доступна только супервайзерам.');
+    const outside = await command(boris, '/take', 'Используйте /take в теме чата.');
+    expect(outside.text).toBe('Используйте /take в теме чата.\nФормат: /take');
+    await command(boris, '/frobnicate', 'Неизвестная команда /frobnicate. Список команд — /help.');
+    const { topicId } = await openChat(7201);
+    const refusal = await command(boris, '/priority urgent', '«urgent» — это не приоритет.', topicId);
+    expect(refusal.text).toContain('Формат: /priority high|normal|low');
+    expect((await ConversationModel.findOne({ 'console.topicId': topicId }))?.priority).not.toBe('urgent');
+  });
+
+  it('answers commands in Russian, names included: /take, /priority, /info', async () => {
+    const { topicId, number } = await openChat(7202);
+    await command(boris, '/take', `✋ Борис взял(а) чат #${number}.`, topicId);
+    await command(boris, '/priority high', `Приоритет чата #${number} теперь высокий.`, topicId);
+    const info = await command(boris, '/info', 'Статус:', topicId);
+    expect(info.text).toContain('· приоритет высокий · ведёт Борис');
+    expect(info.text).toContain('Сообщения: от клиента — 1, от операторов — 0');
+    expect(info.text).toContain('Прошлых чатов нет.');
+  });
+
+  it('plans a reminder with a Russian date and a counted delay, and lists it', async () => {
+    const { topicId, number } = await openChat(7203);
+    const planned = await command(boris, '/remind 3d перезвонить', `⏰ Напомню вам о чате #${number} — `, topicId);
+    expect(planned.text).toMatch(/ — (пн|вт|ср|чт|пт|сб|вс) \d\d \S+ \d\d:\d\d \(через 3 дня\): перезвонить\.$/);
+    const list = await command(boris, '/remind', `Запланировано для чата #${number}:`, topicId);
+    expect(list.text).toContain('⏰ Борис: перезвонить');
+    expect(list.text).toContain('Отменить: /remind cancel N.');
+  });
+
+  it('has a word for every role, priority, close reason and language source the commands name, in every language', () => {
+    const named = [
+      ...OPERATOR_ROLES.flatMap((role) => [`refusals.roles.${role}`, `op.role.${role}`, `operators.role.${role}`]),
+      ...PRIORITIES.map((priority) => `priority.level.${priority}`),
+      ...LANGUAGE_SOURCES.map((source) => `lang.source.${source}`),
+    ];
+    for (const lang of OPERATOR_LANGUAGES) expect({ lang, missing: named.filter((key) => !keysOf(catalog(lang)).has(key)) }).toEqual({ lang, missing: [] });
+    expect(CLOSE_REASONS.map((reason) => REASON_LABEL[reason])).toEqual(['Вопрос решён', 'Клиент не отвечает', 'Передан другому специалисту', 'Другое']);
+  });
+
+  it('counts reminders and exported chats in Russian plural forms', () => {
+    expect([1, 2, 5, 21].map((count) => operatorText('remind.hours', { count }))).toEqual(['1 час', '2 часа', '5 часов', '21 час']);
+    expect([1, 3, 11].map((count) => operatorText('stats.exportCaption', { count, scope: '7d' }))).toEqual(['1 чат, 7d', '3 чата, 7d', '11 чатов, 7d']);
   });
 });

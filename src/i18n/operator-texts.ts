@@ -36,6 +36,11 @@ export function useOperatorLanguage(language: string): void {
   void texts.changeLanguage(language);
 }
 
+/** The team's language, for dates and times formatted outside the catalogs (luxon's setLocale). */
+export function operatorLanguage(): string {
+  return texts.language;
+}
+
 /** The operator-facing text of `key` with its values (`count` picks the plural form). */
 export function operatorText(key: string, values?: Record<string, string | number>): string {
   return texts.t(key, values);

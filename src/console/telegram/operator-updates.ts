@@ -13,6 +13,7 @@ import { telegramAttachments } from './attachments.js';
 import { findOperator } from './operators.js';
 import { editAnswer } from '../../conversations/message-changes.js';
 import { derivedObjectId } from '../../db/derived-id.js';
+import { operatorText } from '../../i18n/operator-texts.js';
 
 export interface OperatorUpdatesOptions {
   groupId: number;
@@ -40,7 +41,10 @@ export function operatorMessageKey(groupId: number, messageId: number): string {
 }
 
 const COMMAND = /^\/([a-z0-9_]+)(?:@(\w+))?(?:\s+([\s\S]*))?$/i;
-const NOT_AN_OPERATOR = 'Only registered operators can do that here. An admin can add you with /op add.';
+const notAnOperator = () => operatorText('refusals.notAnOperator');
+const usageLine = (command: Command | undefined) => operatorText('refusals.usage', { usage: command?.usage ?? '' });
+/** "Only supervisors may use /stats.": the roles named in the team's language. */
+const onlyRoleMayUse = (command: Command) => operatorText('refusals.onlyRoleMayUse', { roles: operatorText(`refusals.roles.${command.role}`), command: command.name });
 
 /**
  * Everything operators do in the group: commands, answers to customers, internal notes (`!text`) and
@@ -90,10 +94,10 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
 
   /** Turns an expected refusal into its one-line explanation; anything else is logged and answered generically. */
   function explain(error: unknown, command: Command | undefined, log: Logger): string {
-    if (error instanceof UsageError) return `${error.message}\nUsage: ${command?.usage ?? ''}`;
+    if (error instanceof UsageError) return `${error.message}\n${usageLine(command)}`;
     if (error instanceof OperatorActionError || error instanceof IllegalTransitionError || error instanceof ConcurrentChangeError || error instanceof TemplateNotFoundError) return error.message;
     log.error({ err: error, command: command?.name }, 'operator action failed');
-    return 'Something went wrong; the error was logged. Please try again.';
+    return operatorText('refusals.somethingWentWrong');
   }
 
   group.on('message', async (ctx, next) => {
@@ -110,10 +114,13 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
     const { reply, replyFile } = replier(conversation, message, name);
     const log = options.logger.child({ command: name, operator: ctx.from?.id, ...(conversation ? { conversationId: String(conversation._id), conversationNumber: conversation.number } : {}) });
 
-    if (!operator) return reply(NOT_AN_OPERATOR);
-    if (!command) return reply(`Unknown command /${name}. Send /help for the list.`);
-    if (!mayRun(operator, command)) return reply(`Only ${command.role}s may use /${command.name}.`);
-    if (command.needsConversation && !conversation) return reply(`Use /${command.name} inside a chat's topic${options.forum() ? '' : ' (reply to one of its messages)'}.\nUsage: ${command.usage}`);
+    if (!operator) return reply(notAnOperator());
+    if (!command) return reply(operatorText('refusals.unknownCommand', { command: name }));
+    if (!mayRun(operator, command)) return reply(onlyRoleMayUse(command));
+    if (command.needsConversation && !conversation) {
+      const where = options.forum() ? operatorText('refusals.useInTopic', { command: command.name }) : operatorText('refusals.useInTopicReplyMode', { command: command.name });
+      return reply(`${where}\n${usageLine(command)}`);
+    }
 
     const repliedFrom = message.reply_to_message?.from;
     const repliedToUser = repliedFrom && !repliedFrom.is_bot && !message.reply_to_message?.forum_topic_created ? { id: repliedFrom.id, name: [repliedFrom.first_name, repliedFrom.last_name].filter(Boolean).join(' '), username: repliedFrom.username } : undefined;
@@ -133,7 +140,7 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
     if (!conversation) return;
     const { reply } = replier(conversation, message, 'reply');
     const operator = await findOperator(ctx.from);
-    if (!operator) return reply(NOT_AN_OPERATOR);
+    if (!operator) return reply(notAnOperator());
     const log = options.logger.child({ conversationId: String(conversation._id), conversationNumber: conversation.number, operator: operator.telegramUserId });
     const text = message.text ?? message.caption ?? '';
     const question = questionOf(message);
@@ -142,7 +149,7 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
       const questionLog = options.logger.child({ command: command.name, answer: true, operator: operator.telegramUserId });
       const edit = editor((html, other) => ctx.api.editMessageText(options.groupId, message.reply_to_message!.message_id, html, other), command.name);
       try {
-        if (!mayRun(operator, command)) return reply(`Only ${command.role}s may use /${command.name}.`);
+        if (!mayRun(operator, command)) return reply(onlyRoleMayUse(command));
         await command.answer!({ operator, conversation, data, text: message.text, config: options.config, logger: questionLog, services: options.services, ...replier(conversation, message, command.name), edit });
       } catch (error) {
         await reply(explain(error, command, questionLog));
@@ -159,7 +166,7 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
       if (!text && attachments.length === 0) return;
       const sent = await replyToCustomer({ conversation, operator, text, attachments, consoleMessageId: message.message_id, dedupeKey: operatorMessageKey(options.groupId, message.message_id) });
       // The group shows what the operator typed: a reply whose shortcuts were expanded shows what the customer got.
-      if (sent.text !== text) await requestConsole({ action: 'notice', conversation: conversation._id, text: `📤 Sent: ${sent.text}`, replyTo: message.message_id, threadId: message.is_topic_message ? message.message_thread_id : undefined });
+      if (sent.text !== text) await requestConsole({ action: 'notice', conversation: conversation._id, text: operatorText('shortcut.expandedReply', { text: sent.text }), replyTo: message.message_id, threadId: message.is_topic_message ? message.message_thread_id : undefined });
       log.info('operator reply queued');
     } catch (error) {
       await reply(explain(error, undefined, log));
@@ -175,7 +182,7 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
     const conversation = (await ConversationModel.findById(stored.conversation)) ?? undefined;
     const { reply } = replier(conversation, edited, 'edit');
     const operator = await findOperator(ctx.from);
-    if (!operator) return reply(NOT_AN_OPERATOR);
+    if (!operator) return reply(notAnOperator());
     const text = edited.text ?? edited.caption ?? '';
     const log = options.logger.child({ conversationId: String(stored.conversation), operator: operator.telegramUserId });
     try {
@@ -190,9 +197,9 @@ export function operatorUpdates(options: OperatorUpdatesOptions): Composer<Conte
     const [prefix, commandName, ...rest] = ctx.callbackQuery.data.split(':');
     const command = prefix === 'c' ? byName.get(commandName ?? '') : undefined;
     const operator = await findOperator(ctx.from);
-    if (!operator) return void (await ctx.answerCallbackQuery({ text: NOT_AN_OPERATOR, show_alert: true }));
-    if (!command?.callback) return void (await ctx.answerCallbackQuery({ text: 'This button no longer works.' }));
-    if (!mayRun(operator, command)) return void (await ctx.answerCallbackQuery({ text: `Only ${command.role}s may do that.`, show_alert: true }));
+    if (!operator) return void (await ctx.answerCallbackQuery({ text: notAnOperator(), show_alert: true }));
+    if (!command?.callback) return void (await ctx.answerCallbackQuery({ text: operatorText('refusals.buttonGone') }));
+    if (!mayRun(operator, command)) return void (await ctx.answerCallbackQuery({ text: operatorText('refusals.onlyRoleMayDo', { roles: operatorText(`refusals.roles.${command.role}`) }), show_alert: true }));
     const message = ctx.callbackQuery.message as Message | undefined;
     const conversation = await conversationOf(message);
     const { reply, replyFile } = replier(conversation, message, command.name);
