@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
 import { commands } from '../commands/index.js';
 import { OPERATOR_LANGUAGES, operatorText, readOperatorCatalog } from '../src/i18n/operator-texts.js';
+import { ConversationModel } from '../src/db/models/index.js';
+import { formatWait } from '../src/jobs/sla-alert.js';
 
 type Catalog = { [key: string]: string | Catalog };
 const catalog = (lang: string) => readOperatorCatalog(lang) as Catalog;
@@ -77,5 +79,44 @@ describe('the operator interface in Russian (OPERATOR_LANGUAGE=ru)', () => {
     const dashboard = await eventually(() => h.telegram.state.sent.find((m) => m.text?.includes('Панель поддержки') && m.text.includes('новые: <b>1</b>')));
     expect(dashboard.text).toMatch(/Дольше всех без ответа: #1, ждёт 0 мин/);
     expect(dashboard.text).toContain('На дежурстве: никого');
+  });
+});
+
+describe('chats, alerts and refusals in Russian (OPERATOR_LANGUAGE=ru)', () => {
+  let h: TelegramHarness;
+  const ada = { id: 1, first_name: 'Ada' };
+  beforeAll(async () => {
+    h = await startTelegramHarness({ forum: true, env: { OPERATOR_LANGUAGE: 'ru' } });
+  });
+  afterAll(() => h.stop());
+
+  it('shows a new chat with a Russian customer card, and alerts General with a Взять button', async () => {
+    h.telegram.customerWrites({ id: 7201, first_name: 'Мария', username: 'masha', language_code: 'ru' }, { text: 'Где мой заказ?' });
+    const relayed = await eventually(() => h.telegram.state.sent.find((m) => m.message_thread_id && m.text?.includes('Где мой заказ?')));
+    expect(relayed.text).toMatch(/^👤 <b>Мария<\/b> · @masha\nTelegram · чат №\d+ · язык: ru\n/);
+    const alert = await eventually(() => h.telegram.state.sent.find((m) => m.text?.startsWith('🆕 <b>Новый чат №')));
+    expect(alert.text).toContain('Открыть чат');
+    expect(alert.reply_markup?.inline_keyboard?.[0]?.[0]?.text).toBe('✋ Взять');
+  });
+
+  it('refuses to take a chat the operator already owns, in Russian, and changes nothing', async () => {
+    h.telegram.customerWrites({ id: 7202, first_name: 'Пётр', language_code: 'ru' }, { text: 'Нужна помощь' });
+    const conversation = await eventually(() => ConversationModel.findOne({ chatKey: 'telegram:7202', 'console.topicId': { $exists: true } }));
+    const threadId = conversation.console!.topicId!;
+    h.telegram.operatorWrites(ada, { text: '/take' }, { threadId });
+    await eventually(async () => (await ConversationModel.findById(conversation._id))?.status === 'active');
+    h.telegram.operatorWrites(ada, { text: '/take' }, { threadId });
+    await eventually(() => h.telegram.groupMessages(threadId).find((m) => m.text?.includes(`Чат №${conversation.number} уже ваш.`)));
+    expect((await ConversationModel.findById(conversation._id))?.status).toBe('active');
+  });
+
+  it('counts attempts and waiting time in Russian forms', () => {
+    expect([1, 3, 5, 21].map((count) => operatorText('delivery.gaveUp', { count, reason: 'HTTP 502' }))).toEqual([
+      'не удалось после 1 попытки: HTTP 502',
+      'не удалось после 3 попыток: HTTP 502',
+      'не удалось после 5 попыток: HTTP 502',
+      'не удалось после 21 попытки: HTTP 502',
+    ]);
+    expect(formatWait(125 * 60_000)).toBe('2 ч 5 мин');
   });
 });
