@@ -5,6 +5,7 @@ import { EmailCursorModel } from '../src/db/models/index.js';
 import { isDatabaseUnavailable } from '../src/db/errors.js';
 import type { Logger } from '../src/logger.js';
 import { Pause } from '../src/util/pause.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 
 export interface MailboxReaderOptions {
   imap: MailboxConfig['imap'];
@@ -85,7 +86,7 @@ export class MailboxReader {
         this.newMail = true;
         if (!this.waitingToStore) this.pause.wake();
       });
-      let detail = 'connection closed';
+      let detail = operatorText('channels.connectionClosed');
       try {
         await client.connect();
         await client.mailboxOpen(imap.mailbox);

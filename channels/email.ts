@@ -7,6 +7,7 @@ import type { Logger } from '../src/logger.js';
 import type { Config, MailboxConfig } from '../src/config.js';
 import { MailboxReader } from './email-mailbox.js';
 import { automaticMailReason, baseSubject, parseMail, textToHtml, toInboundMessage } from './email-mail.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 
 export type EmailChannelOptions = NonNullable<Config['email']> & {
   logger: Logger;
@@ -88,7 +89,7 @@ export class EmailChannel implements Channel {
     const state: ChannelState = down ? 'down' : kinds.size === 1 ? [...kinds][0]! : kinds.has('starting') ? 'starting' : 'up';
     if (state === this.current) return;
     this.current = state;
-    const detail = down && (this.mailboxes.length > 1 ? `${down.address}: ${down.detail ?? 'unreachable'}` : down.detail);
+    const detail = down && (this.mailboxes.length > 1 ? `${down.address}: ${down.detail ?? operatorText('channels.unreachable')}` : down.detail);
     this.sink?.stateChanged?.('email', state, detail || undefined);
   }
 

@@ -10,6 +10,7 @@ import { registerMetaWebhook } from './meta-webhook.js';
 import { messagingEventSchema, messengerEntrySchema, type MessagingEvent } from './messenger-events.js';
 import { LookupCache } from './lookup-cache.js';
 import type { RejectionCounter } from './webhook-rejections.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 
 const TEXT_LIMIT = 2000;
 const HOUR = 3600_000;
@@ -224,12 +225,12 @@ export class MessengerChannel implements Channel {
     try {
       response = await fetch(url, { method: 'POST', body, headers: contentType ? { 'content-type': contentType } : undefined, signal: AbortSignal.timeout(30_000) });
     } catch (error) {
-      const detail = `Messenger Send API unreachable: ${(error as Error).message}`;
+      const detail = operatorText('channels.apiUnreachable', { api: 'Messenger Send API', error: (error as Error).message });
       this.status.set('down', detail);
       throw DeliveryError.transient(detail);
     }
     const answer = (await response.json().catch(() => ({}))) as { message_id?: string; error?: GraphError };
-    if (response.status >= 500) this.status.set('down', `Messenger Send API answered HTTP ${response.status}`);
+    if (response.status >= 500) this.status.set('down', operatorText('channels.apiAnswered', { api: 'Messenger Send API', status: response.status }));
     else this.status.set('up');
     if (response.ok && answer.message_id) return answer.message_id;
     throw graphDeliveryError(response.status, answer.error, response.headers.get('retry-after'));

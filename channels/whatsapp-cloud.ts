@@ -9,6 +9,7 @@ import type { InboundEvents } from './inbound-events.js';
 import type { RejectionCounter } from './webhook-rejections.js';
 import { cloudChangeSchema, cloudEntrySchema, cloudMessageSchema, cloudStatusSchema, cloudValueSchema, type CloudMedia, type CloudMessage } from './whatsapp-cloud-events.js';
 import { lastCustomerMessageAt, OUTSIDE_WHATSAPP_WINDOW, templateOf, WHATSAPP_WINDOW_MS, WhatsAppStatus } from './whatsapp-shared.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 
 const TEXT_LIMIT = 4096;
 /**
@@ -189,13 +190,13 @@ export class WhatsAppCloudChannel implements Channel {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
-      const detail = `WhatsApp Cloud API unreachable: ${(error as Error).message}`;
+      const detail = operatorText('channels.apiUnreachable', { api: 'WhatsApp Cloud API', error: (error as Error).message });
       this.status.set('down', detail);
       throw DeliveryError.transient(detail);
     }
     const answer = (await response.json().catch(() => ({}))) as T & { error?: GraphError };
-    if (response.status >= 500) this.status.set('down', `WhatsApp Cloud API answered HTTP ${response.status}`);
-    else if (response.status === 401 || answer.error?.code === 190) this.status.set('down', 'the access token (WHATSAPP_CLOUD_TOKEN) is invalid or expired');
+    if (response.status >= 500) this.status.set('down', operatorText('channels.apiAnswered', { api: 'WhatsApp Cloud API', status: response.status }));
+    else if (response.status === 401 || answer.error?.code === 190) this.status.set('down', operatorText('channels.tokenInvalid', { variable: 'WHATSAPP_CLOUD_TOKEN' }));
     else this.status.set('up');
     if (response.ok && !answer.error) return answer;
     throw cloudDeliveryError(response.status, answer.error, response.headers.get('retry-after'));

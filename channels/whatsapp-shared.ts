@@ -2,6 +2,7 @@ import type { ChannelState, OutboundMessage } from '../src/domain.js';
 import type { Logger } from '../src/logger.js';
 import { ConversationModel, CustomerModel } from '../src/db/models/index.js';
 import { requestConsole } from '../src/console/actions.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { ChannelStateTracker } from './channel-state.js';
 
 /** WhatsApp's customer service window: free-form messages only within 24 h of the customer's last message. */
@@ -46,10 +47,10 @@ export class WhatsAppStatus extends ChannelStateTracker {
     let text: string | undefined;
     if (state === 'down') {
       this.wasDown = true;
-      text = `⚠️ ${this.label} is down${detail ? `: ${detail}` : ''}. Replies wait in the outbox until it is back.`;
+      text = operatorText('channels.whatsappDown', { channel: this.label, detail: detail ? operatorText('channels.detail', { detail }) : '' });
     } else if (state === 'up' && this.wasDown) {
       this.wasDown = false;
-      text = `✅ ${this.label} is back.`;
+      text = operatorText('channels.whatsappUp', { channel: this.label });
     }
     if (text) requestConsole({ action: 'notice', text }).catch((error) => this.log.error({ err: error }, 'could not tell the operators about the WhatsApp state'));
   }

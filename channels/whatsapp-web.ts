@@ -13,6 +13,7 @@ import { DeliveryError } from '../src/outbox/errors.js';
 import { splitText } from '../src/util/split-text.js';
 import { templateOf, WhatsAppStatus } from './whatsapp-shared.js';
 import { MongoSessionStore } from './whatsapp-session-store.js';
+import { operatorText } from '../src/i18n/operator-texts.js';
 import { CATCH_UP_SLACK_SECONDS, DEFAULT_CATCH_UP, isPersonalChat, isStored, messagesSince, StoredUntil, type CatchUpLimits, type WhatsAppChatLike } from './whatsapp-catch-up.js';
 
 const { Client, RemoteAuth, MessageMedia } = wweb;
@@ -278,7 +279,7 @@ export class WhatsAppWebChannel implements Channel {
       const png = await QRCode.toBuffer(qr, { type: 'png', width: 512, margin: 2, errorCorrectionLevel: 'M' });
       await requestConsole({
         action: 'notice',
-        text: '📱 WhatsApp Web needs to be linked: on the business phone open WhatsApp → Linked devices → Link a device, and scan this code. It expires within a minute; a few fresh ones follow, and later tries post new codes less and less often.',
+        text: operatorText('channels.whatsappLink'),
         file: { fileName: 'whatsapp-login.png', mimeType: 'image/png', dataBase64: png.toString('base64') },
       });
     } catch (error) {

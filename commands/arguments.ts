@@ -16,21 +16,8 @@ const REASON_WORDS: Record<string, CloseReason> = {
   other: 'other',
 };
 
-/** Each close reason's label, read when shown so that it is in the team's language. */
-export const REASON_LABEL: Readonly<Record<CloseReason, string>> = {
-  get solved() {
-    return operatorText('info.closeReason.solved');
-  },
-  get no_response() {
-    return operatorText('info.closeReason.noResponse');
-  },
-  get transferred_to_specialist() {
-    return operatorText('info.closeReason.transferredToSpecialist');
-  },
-  get other() {
-    return operatorText('info.closeReason.other');
-  },
-};
+/** A close reason's label in the team's language. */
+export const reasonLabel = (reason: CloseReason): string => operatorText(`close.reason.${reason}`);
 
 export function parseCloseReason(word: string): CloseReason | undefined {
   return REASON_WORDS[word.toLowerCase()] ?? (CLOSE_REASONS as readonly string[]).find((r) => r === word) as CloseReason | undefined;

@@ -5,10 +5,9 @@ import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { renderTemplate } from '../src/templates.js';
 import type { Config } from '../src/config.js';
 import { operatorText } from '../src/i18n/operator-texts.js';
-import { conversationOf, parseCloseReason } from './arguments.js';
+import { conversationOf, parseCloseReason, reasonLabel } from './arguments.js';
 import { UsageError, type Command } from './command.js';
 
-const reasonLabel = (reason: CloseReason) => operatorText(`close.reason.${reason}`);
 
 /**
  * Closes the chat, tells the customer with the closing template, and returns the answer for the topic, which

@@ -3,7 +3,7 @@ import type { ConversationStatus } from '../src/domain.js';
 import { customerCard, STATUS_EMOJI } from '../src/console/telegram/render.js';
 import { operatorText } from '../src/i18n/operator-texts.js';
 import { escapeHtml } from '../src/util/html.js';
-import { conversationOf, REASON_LABEL } from './arguments.js';
+import { conversationOf, reasonLabel } from './arguments.js';
 import type { Command } from './command.js';
 
 export const info: Command = {
@@ -25,7 +25,7 @@ export const info: Command = {
       customer.blocked ? operatorText('info.banned') : '',
       customer.unreachable ? operatorText('info.unreachable') : '',
       past.length ? operatorText('info.pastChats') : operatorText('info.noPastChats'),
-      ...past.map((p) => `${STATUS_EMOJI[p.status as ConversationStatus]} #${p.number} · ${p.createdAt.toISOString().slice(0, 10)}${p.closeReason ? ` · ${REASON_LABEL[p.closeReason]}` : ''}${p.rating?.score ? ` · ⭐${p.rating.score}` : ''}`),
+      ...past.map((p) => `${STATUS_EMOJI[p.status as ConversationStatus]} #${p.number} · ${p.createdAt.toISOString().slice(0, 10)}${p.closeReason ? ` · ${reasonLabel(p.closeReason)}` : ''}${p.rating?.score ? ` · ⭐${p.rating.score}` : ''}`),
     ];
     await ctx.reply(lines.filter(Boolean).join('\n'), { html: true });
   },

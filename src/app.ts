@@ -26,6 +26,7 @@ import { resolveEmailConversation } from '../channels/email-threading.js';
 import { createJobs, startJobs } from './jobs/index.js';
 import { defineReportJobs } from './stats/report-job.js';
 import { startAutoAssigner, type AutoAssigner } from './assignment/auto-assigner.js';
+import { operatorText } from './i18n/operator-texts.js';
 import { seedReplyTemplates } from './reply-templates.js';
 
 export interface Gateway {
@@ -126,7 +127,12 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       channelStates.set(channel, state);
       logger.info({ channel, state, detail }, 'channel state changed');
       // Operators hear of an outage once when it starts and once when it ends, not once per message.
-      const notice = state === 'down' && previous !== 'down' ? `⚠️ ${channel} is down${detail ? `: ${detail}` : ''}. Replies to its customers wait in the outbox and are retried.` : state === 'up' && previous === 'down' ? `✅ ${channel} is back up.` : undefined;
+      const notice =
+        state === 'down' && previous !== 'down'
+          ? operatorText('channels.down', { channel, detail: detail ? operatorText('channels.detail', { detail }) : '' })
+          : state === 'up' && previous === 'down'
+            ? operatorText('channels.up', { channel })
+            : undefined;
       if (notice) requestConsole({ action: 'notice', text: notice, alert: true }).catch((error: unknown) => logger.error({ err: error, channel }, 'could not queue the channel state notice'));
     },
   };

@@ -7,7 +7,8 @@ import { ConversationModel, OperatorModel } from '../src/db/models/index.js';
 import { OPERATOR_LANGUAGES, operatorText, readOperatorCatalog } from '../src/i18n/operator-texts.js';
 import { CLOSE_REASONS, OPERATOR_ROLES, PRIORITIES } from '../src/domain.js';
 import { LANGUAGE_SOURCES } from '../src/language/customer-language.js';
-import { REASON_LABEL } from '../commands/arguments.js';
+import { reasonLabel } from '../commands/arguments.js';
+import { formatWait } from '../src/jobs/sla-alert.js';
 
 type Catalog = { [key: string]: string | Catalog };
 const catalog = (lang: string) => readOperatorCatalog(lang) as Catalog;
@@ -131,6 +132,8 @@ describe('the chat commands in Russian (OPERATOR_LANGUAGE=ru)', () => {
     const question = await command('/close', new RegExp(`^Закрыть чат #${number}\\? Выберите причину:`), topicId);
     expect(question.reply_markup?.inline_keyboard?.map((row) => row[0]?.text)).toEqual(['Проблема решена', 'Клиент не отвечает', 'Передан другому специалисту', 'Другое']);
     await command('/close solved', new RegExp(`^✅ Ольга закрыл\\(а\\) чат #${number}: Проблема решена\\.`), topicId);
+  });
+});
 
 describe("the operators' commands and refusals in Russian (OPERATOR_LANGUAGE=ru)", () => {
   let h: TelegramHarness;
@@ -196,11 +199,50 @@ describe("the operators' commands and refusals in Russian (OPERATOR_LANGUAGE=ru)
       ...LANGUAGE_SOURCES.map((source) => `lang.source.${source}`),
     ];
     for (const lang of OPERATOR_LANGUAGES) expect({ lang, missing: named.filter((key) => !keysOf(catalog(lang)).has(key)) }).toEqual({ lang, missing: [] });
-    expect(CLOSE_REASONS.map((reason) => REASON_LABEL[reason])).toEqual(['Вопрос решён', 'Клиент не отвечает', 'Передан другому специалисту', 'Другое']);
+    expect(CLOSE_REASONS.map(reasonLabel)).toEqual(['Проблема решена', 'Клиент не отвечает', 'Передан другому специалисту', 'Другое']);
   });
 
   it('counts reminders and exported chats in Russian plural forms', () => {
     expect([1, 2, 5, 21].map((count) => operatorText('remind.hours', { count }))).toEqual(['1 час', '2 часа', '5 часов', '21 час']);
     expect([1, 3, 11].map((count) => operatorText('stats.exportCaption', { count, scope: '7d' }))).toEqual(['1 чат, 7d', '3 чата, 7d', '11 чатов, 7d']);
+  });
+});
+
+describe('chats, alerts and refusals in Russian (OPERATOR_LANGUAGE=ru)', () => {
+  let h: TelegramHarness;
+  const ada = { id: 1, first_name: 'Ada' };
+  beforeAll(async () => {
+    h = await startTelegramHarness({ forum: true, env: { OPERATOR_LANGUAGE: 'ru' } });
+  });
+  afterAll(() => h.stop());
+
+  it('shows a new chat with a Russian customer card, and alerts General with a Взять button', async () => {
+    h.telegram.customerWrites({ id: 7201, first_name: 'Мария', username: 'masha', language_code: 'ru' }, { text: 'Где мой заказ?' });
+    const relayed = await eventually(() => h.telegram.state.sent.find((m) => m.message_thread_id && m.text?.includes('Где мой заказ?')));
+    expect(relayed.text).toMatch(/^👤 <b>Мария<\/b> · @masha\nTelegram · чат №\d+ · язык: ru\n/);
+    const alert = await eventually(() => h.telegram.state.sent.find((m) => m.text?.startsWith('🆕 <b>Новый чат №')));
+    expect(alert.text).toContain('Открыть чат');
+    expect(alert.reply_markup?.inline_keyboard?.[0]?.[0]?.text).toBe('✋ Взять');
+  });
+
+  it('refuses to take a chat the operator already owns, in Russian, and changes nothing', async () => {
+    h.telegram.customerWrites({ id: 7202, first_name: 'Пётр', language_code: 'ru' }, { text: 'Нужна помощь' });
+    const conversation = await eventually(() => ConversationModel.findOne({ chatKey: 'telegram:7202', 'console.topicId': { $exists: true } }));
+    const threadId = conversation.console!.topicId!;
+    h.telegram.operatorWrites(ada, { text: '/take' }, { threadId });
+    await eventually(async () => (await ConversationModel.findById(conversation._id))?.status === 'active');
+    h.telegram.operatorWrites(ada, { text: '/take' }, { threadId });
+    await eventually(() => h.telegram.groupMessages(threadId).find((m) => m.text?.includes(`Чат №${conversation.number} уже ваш.`)));
+    expect((await ConversationModel.findById(conversation._id))?.status).toBe('active');
+  });
+
+  it('counts attempts and waiting time in Russian forms', () => {
+    expect([1, 3, 5, 21].map((count) => operatorText('delivery.gaveUp', { count, reason: 'HTTP 502' }))).toEqual([
+      'не удалось после 1 попытки: HTTP 502',
+      'не удалось после 3 попыток: HTTP 502',
+      'не удалось после 5 попыток: HTTP 502',
+      'не удалось после 21 попытки: HTTP 502',
+    ]);
+    expect(formatWait(125 * 60_000)).toBe('2 ч 5 мин');
   });
 });

@@ -7,6 +7,7 @@ import { byUrgency } from '../conversations/waiting.js';
 import { requestConsole } from '../console/actions.js';
 import { markOnce } from '../jobs/marks.js';
 import type { BusinessHours } from '../jobs/business-hours.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { chooseOperator, type AssignmentMode, type Candidate } from './policy.js';
 
 export interface AssignmentSettings {
@@ -77,7 +78,7 @@ async function openChatsOf(operatorIds: Types.ObjectId[]): Promise<Map<string, n
 
 /** The owner is mentioned in the chat's topic; the new-chat alert loses its Take button. */
 async function showAssignment(conversation: ConversationDoc, operator: OperatorDoc): Promise<void> {
-  await requestConsole({ action: 'notice', conversation: conversation._id, text: `🤖 Chat #${conversation.number} is assigned to ${operator.name}.`, mention: 'owner' });
+  await requestConsole({ action: 'notice', conversation: conversation._id, text: operatorText('assignment.assigned', { number: conversation.number, name: operator.name }), mention: 'owner' });
   await requestConsole({ action: 'alertAnswered', conversation: conversation._id });
 }
 
@@ -88,7 +89,7 @@ async function tellWhyWaiting(conversations: ConversationDoc[], maxOpen: number)
     await requestConsole({
       action: 'notice',
       conversation: conversation._id,
-      text: `⏸ Chat #${conversation.number} waits: every operator on duty already has ${maxOpen} open chats (MAX_OPEN_PER_OPERATOR). It is assigned as soon as one of them can take it.`,
+      text: operatorText('assignment.waits', { number: conversation.number, count: maxOpen }),
       alert: true,
     });
   }

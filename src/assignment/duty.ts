@@ -4,6 +4,7 @@ import { ConcurrentChangeError } from '../conversations/errors.js';
 import { actorOf } from '../conversations/operator-actions.js';
 import { waitingSince } from '../conversations/waiting.js';
 import { requestConsole } from '../console/actions.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { capacityChanged } from './signals.js';
 
 /**
@@ -29,7 +30,7 @@ async function handBack(operator: OperatorDoc): Promise<ConversationDoc[]> {
       if (!(error instanceof ConcurrentChangeError)) throw error;
       continue;
     }
-    await requestConsole({ action: 'notice', conversation: conversation._id, text: `↩️ ${operator.name} went off duty and handed chat #${conversation.number} back: it waits for an operator.`, mention: 'onDuty' });
+    await requestConsole({ action: 'notice', conversation: conversation._id, text: operatorText('assignment.handedBack', { name: operator.name, number: conversation.number }), mention: 'onDuty' });
   }
   return handedBack;
 }

@@ -1,3 +1,5 @@
+import { operatorText } from '../i18n/operator-texts.js';
+
 /** An operator asked for something the conversation's state forbids; the message is shown to them as is. */
 export class IllegalTransitionError extends Error {
   constructor(
@@ -5,7 +7,7 @@ export class IllegalTransitionError extends Error {
     readonly to: string,
     readonly conversationNumber: number,
   ) {
-    super(`Chat #${conversationNumber} is ${from}: it can't become ${to}.`);
+    super(operatorText('conversations.cannotBecome', { number: conversationNumber, from: operatorText(`conversations.state.${from}`), to: operatorText(`conversations.state.${to}`) }));
     this.name = 'IllegalTransitionError';
   }
 }
@@ -13,7 +15,7 @@ export class IllegalTransitionError extends Error {
 /** Someone else changed the conversation between our read and our write. */
 export class ConcurrentChangeError extends Error {
   constructor(readonly conversationNumber: number) {
-    super(`Chat #${conversationNumber} was changed by someone else just now; try again.`);
+    super(operatorText('conversations.changedMeanwhile', { number: conversationNumber }));
     this.name = 'ConcurrentChangeError';
   }
 }

@@ -5,6 +5,7 @@ import { derivedObjectId } from '../db/derived-id.js';
 import { enqueue } from '../outbox/enqueue.js';
 import { requestConsole } from '../console/actions.js';
 import { customerMessageId } from './customer-message.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { OperatorActionError, customerStream } from './operator-actions.js';
 
 type Actor = { kind: 'customer' } | { kind: 'operator'; operatorId: unknown; name: string };
@@ -49,8 +50,8 @@ export async function editAnswer(message: MessageDoc, operator: OperatorDoc, tex
 
 /** `/delete`: the answer is marked deleted (kept for the history) and removed at the customer's where the channel can. */
 export async function deleteAnswer(message: MessageDoc, operator: OperatorDoc, at = new Date()): Promise<void> {
-  if (message.direction !== 'out') throw new OperatorActionError('Only a message sent to the customer can be deleted: reply /delete to an answer.');
-  if (message.deletedAt) throw new OperatorActionError('That answer is deleted already.');
+  if (message.direction !== 'out') throw new OperatorActionError(operatorText('conversations.deleteOnlyAnswers'));
+  if (message.deletedAt) throw new OperatorActionError(operatorText('conversations.deletedAlready'));
   const deleted = await updateMessage(message._id, { $set: { deletedAt: at, deletedBy: operatorActor(operator) } });
   if (deleted) await queueChangeAtCustomer(deleted, 'delete');
 }

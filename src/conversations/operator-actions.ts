@@ -7,6 +7,7 @@ import { updateConversation } from '../db/serialized-writes.js';
 import { insertMessage } from '../db/batched-writes.js';
 import { derivedObjectId } from '../db/derived-id.js';
 import { isDuplicateKeyError } from '../db/errors.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { expandShortcuts } from './shortcuts.js';
 
 /** A refusal an operator sees as is: the chat's state or the arguments forbid what they asked. */
@@ -60,10 +61,10 @@ export async function replyToCustomer(input: {
   let { conversation } = input;
   const { operator } = input;
   if (conversation.status === 'closed' || conversation.status === 'archived') {
-    throw new OperatorActionError(`Chat #${conversation.number} is ${conversation.status}; /reopen it first to answer.`);
+    throw new OperatorActionError(operatorText('conversations.reopenToAnswer', { number: conversation.number, state: operatorText(`conversations.state.${conversation.status}`) }));
   }
   const customer = await CustomerModel.findById(conversation.customer);
-  if (!customer) throw new OperatorActionError(`Chat #${conversation.number} has no customer record.`);
+  if (!customer) throw new OperatorActionError(operatorText('conversations.noCustomer', { number: conversation.number }));
   const at = input.at ?? new Date();
   const message = new MessageModel({
     ...(input.dedupeKey ? { _id: derivedObjectId(input.dedupeKey) } : {}),
@@ -134,37 +135,39 @@ export async function addNote(conversation: ConversationDoc, operator: OperatorD
 
 export async function takeConversation(conversation: ConversationDoc, operator: OperatorDoc): Promise<ConversationDoc> {
   if (conversation.owner?.equals(operator._id) && conversation.status === 'active') {
-    throw new OperatorActionError(`You already own chat #${conversation.number}.`);
+    throw new OperatorActionError(operatorText('conversations.alreadyYours', { number: conversation.number }));
   }
   if (conversation.status === 'active' && conversation.owner && !conversation.owner.equals(operator._id)) {
-    throw new OperatorActionError(`Chat #${conversation.number} is already being handled by someone else; ask them to /forward it.`);
+    throw new OperatorActionError(operatorText('conversations.handledByOther', { number: conversation.number }));
   }
   if (conversation.status === 'closed' || conversation.status === 'archived') {
-    throw new OperatorActionError(`Chat #${conversation.number} is ${conversation.status}; /reopen it first.`);
+    throw new OperatorActionError(operatorText('conversations.reopenToTake', { number: conversation.number, state: operatorText(`conversations.state.${conversation.status}`) }));
   }
   return transition(conversation, 'active', { actor: actorOf(operator), reason: 'taken', owner: operator._id });
 }
 
 export async function closeConversation(conversation: ConversationDoc, operator: OperatorDoc | undefined, reason: CloseReason, comment?: string): Promise<ConversationDoc> {
   if (conversation.status === 'closed' || conversation.status === 'archived') {
-    throw new OperatorActionError(`Chat #${conversation.number} is already ${conversation.status}.`);
+    throw new OperatorActionError(operatorText('conversations.alreadyClosed', { number: conversation.number, state: operatorText(`conversations.state.${conversation.status}`) }));
   }
   return transition(conversation, 'closed', { actor: operator ? actorOf(operator) : { kind: 'system' }, reason, comment });
 }
 
 export async function forwardConversation(conversation: ConversationDoc, from: OperatorDoc, to: OperatorDoc, comment?: string): Promise<ConversationDoc> {
   if (conversation.status === 'closed' || conversation.status === 'archived') {
-    throw new OperatorActionError(`Chat #${conversation.number} is ${conversation.status}; /reopen it before forwarding.`);
+    throw new OperatorActionError(operatorText('conversations.reopenToForward', { number: conversation.number, state: operatorText(`conversations.state.${conversation.status}`) }));
   }
-  if (to._id.equals(from._id)) throw new OperatorActionError('You can not forward a chat to yourself.');
-  if (!to.active) throw new OperatorActionError(`${to.name} is not an active operator.`);
+  if (to._id.equals(from._id)) throw new OperatorActionError(operatorText('conversations.forwardToSelf'));
+  if (!to.active) throw new OperatorActionError(operatorText('conversations.inactiveOperator', { name: to.name }));
   return transition(conversation, 'transferred', { actor: actorOf(from), reason: 'forwarded', comment, owner: to._id });
 }
 
 export async function reopenConversation(conversation: ConversationDoc, operator: OperatorDoc): Promise<ConversationDoc> {
   if (conversation.status !== 'closed') {
     throw new OperatorActionError(
-      conversation.status === 'archived' ? `Chat #${conversation.number} is archived; the customer's next message opens a new chat.` : `Chat #${conversation.number} is ${conversation.status}, not closed.`,
+      conversation.status === 'archived'
+        ? operatorText('conversations.archivedCannotReopen', { number: conversation.number })
+        : operatorText('conversations.notClosed', { number: conversation.number, state: operatorText(`conversations.state.${conversation.status}`) }),
     );
   }
   return transition(conversation, 'active', { actor: actorOf(operator), reason: 'reopened', owner: operator._id });

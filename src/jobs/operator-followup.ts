@@ -3,6 +3,7 @@ import { requestConsole } from '../console/actions.js';
 import { escapeHtml } from '../util/html.js';
 import type { JobsContext } from './context.js';
 import { loadConversation } from './episode.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { operatorMention } from './sla-alert.js';
 
 export const OPERATOR_FOLLOWUP_JOB = 'operator-followup';
@@ -23,7 +24,7 @@ export async function runOperatorFollowup(_ctx: JobsContext, data: OperatorFollo
     action: 'notice',
     conversation: conversation._id,
     html: true,
-    text: `⏰ ${who}reminder for chat #${conversation.number} (${conversation.status}): ${escapeHtml(data.text || 'follow up')}`,
+    text: operatorText('jobs.followUp', { mention: who, number: conversation.number, state: operatorText(`conversations.state.${conversation.status}`), text: data.text ? escapeHtml(data.text) : operatorText('jobs.followUpDefault') }),
     alert: true,
   });
 }

@@ -4,6 +4,7 @@ import { escapeHtml } from '../util/html.js';
 import { conversationLogger } from '../logger.js';
 import type { JobsContext } from './context.js';
 import { loadConversation, stillWaitingForOperatorSince } from './episode.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { markOnce } from './marks.js';
 
 export const SLA_ALERT_JOB = 'conversation-sla-alert';
@@ -36,13 +37,13 @@ export async function runSlaAlert(ctx: JobsContext, data: SlaAlertData): Promise
   if (!(await markOnce(`sla:${data.conversationId}:${since.getTime()}:${data.level}`, conversation._id, now))) return;
 
   const customer = await CustomerModel.findById(conversation.customer).lean();
-  const who = escapeHtml(customer?.name ?? customer?.username ?? 'customer');
+  const who = escapeHtml(customer?.name ?? customer?.username ?? operatorText('jobs.customer'));
   const waited = formatWait(now.getTime() - since.getTime());
   if (data.level >= 2) {
     await requestConsole({
       action: 'notice',
       html: true,
-      text: `🚨 <b>Chat #${conversation.number} still unanswered after ${waited}</b> · ${conversation.channel} · ${who}\nSupervisors, please step in.`,
+      text: operatorText('jobs.slaEscalation', { number: conversation.number, waited, channel: conversation.channel, name: who }),
       mention: 'supervisors',
       alert: true,
     });
@@ -53,7 +54,7 @@ export async function runSlaAlert(ctx: JobsContext, data: SlaAlertData): Promise
     await requestConsole({
       action: 'notice',
       html: true,
-      text: `⏱ <b>Chat #${conversation.number} waits for an answer: ${waited}</b> · ${conversation.channel} · ${who}${ownerMention}`,
+      text: operatorText('jobs.slaAlert', { number: conversation.number, waited, channel: conversation.channel, name: who, mention: ownerMention }),
       mention: owner ? undefined : 'onDuty',
       alert: true,
     });
@@ -68,8 +69,8 @@ export function operatorMention(operator: { telegramUserId: number; name: string
 /** "7 min", "2 h 5 min", "3 d 4 h": wall-clock time the customer has waited. */
 export function formatWait(ms: number): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return operatorText('jobs.waited.minutes', { minutes });
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
-  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+  if (hours < 24) return minutes % 60 ? operatorText('jobs.waited.hoursMinutes', { hours, minutes: minutes % 60 }) : operatorText('jobs.waited.hours', { hours });
+  return operatorText('jobs.waited.daysHours', { days: Math.floor(hours / 24), hours: hours % 24 });
 }

@@ -12,6 +12,7 @@ import type { JobsContext } from './context.js';
 import { loadConversation } from './episode.js';
 import { doOnce, isMarked } from './marks.js';
 import { refreshFacts } from '../stats/facts-store.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { updateConversation } from '../db/serialized-writes.js';
 
 export const SURVEY_JOB = 'satisfaction-survey';
@@ -85,7 +86,7 @@ export function surveyReplyInterceptor(ctx: Pick<JobsContext, 'settings' | 'logg
     await updateConversation(conversation._id, { $set: { rating: { score: rating.score, comment: rating.comment, at }, lastCustomerMessageAt: message.sentAt }, $inc: { 'counts.in': 1 } });
     await refreshFacts(conversation._id);
     const stars = '⭐'.repeat(rating.score);
-    await requestConsole({ action: 'notice', conversation: conversation._id, text: `${stars} Customer rated this chat ${rating.score}/5${rating.comment ? `: ${rating.comment}` : ''}`, alert: true });
+    await requestConsole({ action: 'notice', conversation: conversation._id, text: operatorText('jobs.rated', { stars, score: rating.score, comment: rating.comment ? `: ${rating.comment}` : '' }), alert: true });
     const thanks = await renderTemplate('messages', 'survey-thanks', customer.language ?? undefined, { customerName: customer.name ?? '', companyName: ctx.companyName });
     await sendSystemMessage(conversation, thanks, { showInConsole: false });
     conversationLogger(ctx.logger, conversation).info({ score: rating.score }, 'satisfaction rating stored');

@@ -4,6 +4,7 @@ import { CONSOLE_ROUTE, GENERAL_STREAM, requestConsole } from '../console/action
 import { enqueue } from './enqueue.js';
 import type { OutboxEvents } from './worker.js';
 import { updateMessage } from '../db/serialized-writes.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { escapeHtml } from '../util/html.js';
 
 /** Looks like "the user blocked the bot / messages from the community": the customer can't be reached. */
@@ -23,7 +24,7 @@ export function deliveryEvents(): OutboxEvents {
       if (item.route === CONSOLE_ROUTE) {
         // The console itself could not show something: say so in the General topic, once, without recursing.
         if (item.action !== 'notice' && item.stream !== GENERAL_STREAM) {
-          await enqueue({ route: CONSOLE_ROUTE, action: 'notice', stream: GENERAL_STREAM, conversation: item.conversation ?? undefined, payload: { text: `Could not show an update (${item.action}) in the operator group: ${reason}` } });
+          await enqueue({ route: CONSOLE_ROUTE, action: 'notice', stream: GENERAL_STREAM, conversation: item.conversation ?? undefined, payload: { text: operatorText('delivery.consoleFailed', { action: item.action, reason }) } });
         }
         return;
       }
@@ -49,7 +50,7 @@ export async function setDelivery(messageId: unknown, status: DeliveryStatus, er
   await requestConsole({ action: 'deliveryStatus', conversation: message.conversation, message: message._id });
   // The reason is not cosmetic: it goes out with the customers' words, under the operator's answer.
   if (status === 'failed') {
-    await requestConsole({ action: 'notice', conversation: message.conversation, html: true, text: `⚠️ <b>Not delivered to the customer:</b> ${escapeHtml(error ?? 'unknown reason')}`, replyTo: message.consoleMessageId ?? undefined });
+    await requestConsole({ action: 'notice', conversation: message.conversation, html: true, text: operatorText('delivery.notDelivered', { reason: escapeHtml(error ?? operatorText('delivery.unknownReason')) }), replyTo: message.consoleMessageId ?? undefined });
   }
 }
 
@@ -57,6 +58,5 @@ export async function setDelivery(messageId: unknown, status: DeliveryStatus, er
 async function changeFailed(messageId: unknown, action: 'edit' | 'delete', reason: string): Promise<void> {
   const message = await MessageModel.findById(messageId, { conversation: 1, consoleMessageId: 1 }).lean();
   if (!message) return;
-  const what = action === 'edit' ? 'Your edit did not reach the customer' : 'Could not delete the answer at the customer';
-  await requestConsole({ action: 'notice', conversation: message.conversation, html: true, text: `⚠️ <b>${what}:</b> ${escapeHtml(reason)}`, replyTo: message.consoleMessageId ?? undefined });
+  await requestConsole({ action: 'notice', conversation: message.conversation, html: true, text: action === 'edit' ? operatorText('delivery.editFailed', { reason: escapeHtml(reason) }) : operatorText('delivery.deleteFailed', { reason: escapeHtml(reason) }), replyTo: message.consoleMessageId ?? undefined });
 }

@@ -7,6 +7,7 @@ import { backoffDelay } from './backoff.js';
 import { onEnqueued } from './enqueue.js';
 import { DeliveryError } from './errors.js';
 import { RateLimiter, type BucketSpec } from './rate-limiter.js';
+import { operatorText } from '../i18n/operator-texts.js';
 
 export type ClaimedItem = OutboxItem & {
   _id: import('mongoose').Types.ObjectId;
@@ -310,7 +311,7 @@ export class OutboxWorker {
     // A send that did not answer in time may still have gone through.
     const inDoubt = error instanceof SendTimeout ? { mayRepeat: true } : {};
     if (failure.kind === 'permanent' || attempts >= this.options.maxAttempts) {
-      const reason = failure.kind === 'permanent' ? failure.message : `gave up after ${attempts} attempts: ${failure.message}`;
+      const reason = failure.kind === 'permanent' ? failure.message : operatorText('delivery.gaveUp', { count: attempts, reason: failure.message });
       await OutboxItemModel.updateOne({ _id: item._id }, { $set: { status: 'failed', settledAt: new Date(), lastError: reason, attempts, ...inDoubt } });
       await OutboxClaimModel.deleteMany({ item: item._id });
       metrics?.failed.inc({ route: item.route });

@@ -4,6 +4,7 @@ import { CustomerModel } from '../db/models/index.js';
 import { requestConsole } from '../console/actions.js';
 import { sendSystemMessage } from '../conversations/system-message.js';
 import { renderTemplate } from '../templates.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { isMarked, markOnce, unmark } from '../jobs/marks.js';
 
 /** The answers that confirm the request, in every language the question is asked in. */
@@ -38,9 +39,9 @@ export function forgetRequestHooks(options: { keyword: string; companyName: stri
       if (!CONFIRMATIONS.has(text) || !(await markOnce(requestedMark(conversation._id), conversation._id, new Date()))) return;
       await requestConsole({
         action: 'notice',
-        text: `🗑 The customer of chat #${conversation.number} asks to erase their data. A supervisor can do it with /forget in the chat, or here:`,
+        text: operatorText('privacy.customerAsksErasure', { number: conversation.number }),
         mention: 'supervisors',
-        buttons: [[{ text: '🗑 Erase…', data: `c:forget:ask:${conversation._id}` }]],
+        buttons: [[{ text: operatorText('privacy.eraseButton'), data: `c:forget:ask:${conversation._id}` }]],
       });
       await sendSystemMessage(conversation, await renderTemplate('messages', 'forget-requested', customer.language ?? undefined, vars));
       options.logger.info({ conversationId: String(conversation._id), conversationNumber: conversation.number }, 'the customer asked for the erasure of their data');

@@ -12,6 +12,7 @@ import { isTopicGone } from './delivery-error.js';
 import { alertAnsweredAction, newConversationAlertAction, noticeAction } from './notices.js';
 import { messageChangedAction } from './message-changed.js';
 import { eraseCopiesAction } from './erase-copies.js';
+import { operatorText } from '../../i18n/operator-texts.js';
 import { relayAction } from './relay.js';
 
 export interface ConsoleDelivererOptions {
@@ -58,7 +59,7 @@ export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deli
     const conversation = await ConversationModel.findById(conversationId);
     if (conversation?.console?.topicId === topicId) {
       await updateConversation(conversationId, { $unset: { 'console.topicId': '', 'console.topicTitle': '', 'console.topicClosed': '' }, $set: { 'console.topicLost': true, 'console.cardShown': false } });
-      await requestConsole({ action: 'notice', text: `♻️ The topic of chat #${conversation.number} was deleted. Its messages are kept: the chat's next message opens a new topic with the recent ones.` });
+      await requestConsole({ action: 'notice', text: operatorText('delivery.topicDeleted', { number: conversation.number }) });
     }
     return { repeat: true };
   }

@@ -1,5 +1,6 @@
 import { MessageModel, type MessageDoc } from '../../db/models/index.js';
 import { escapeHtml } from '../../util/html.js';
+import { operatorText } from '../../i18n/operator-texts.js';
 import type { ConsoleAction, ConsoleContext } from './console-action.js';
 import { ignoreNotModified } from './group-calls.js';
 import { sendHtml, TEXT_LIMIT } from './group-send.js';
@@ -9,8 +10,8 @@ type Prepared = { message: MessageDoc; target: ConsoleTarget; inPlace?: { sender
 
 /** A message's text as its console copy shows it once changed: the latest text, marked edited or struck out. */
 function changedText(message: Pick<MessageDoc, 'text' | 'editedAt' | 'deletedAt'>): string {
-  if (message.deletedAt) return `<s>${escapeHtml(message.text)}</s> <i>🗑 deleted by the customer</i>`;
-  return message.editedAt ? `${escapeHtml(message.text)} <i>✏️ edited</i>` : escapeHtml(message.text);
+  if (message.deletedAt) return `<s>${escapeHtml(message.text)}</s> ${operatorText('console.changed.deletedMark')}`;
+  return message.editedAt ? `${escapeHtml(message.text)} ${operatorText('console.changed.editedMark')}` : escapeHtml(message.text);
 }
 
 /**
@@ -46,7 +47,7 @@ export function messageChangedAction(ctx: ConsoleContext): ConsoleAction {
         await calls.make({ senderId: edit.senderId }, (api) => api.editMessageText(ctx.groupId, shownAt, edit.html, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } })).catch(ignoreNotModified);
         return { externalId: String(shownAt) };
       }
-      const html = message.deletedAt ? '🗑 <i>The customer deleted this message.</i>' : `✏️ <i>The customer edited this message:</i>\n${escapeHtml(message.text)}`;
+      const html = message.deletedAt ? operatorText('console.changed.deleted') : operatorText('console.changed.edited', { text: escapeHtml(message.text) });
       const ids = await sendHtml(calls, target, html, { replyTo: shownAt });
       return { externalId: String(ids[0]) };
     },

@@ -2,6 +2,7 @@ import { InlineKeyboard, InputFile } from 'grammy';
 import type { Types } from 'mongoose';
 import { ConversationModel, MessageModel, OperatorModel } from '../../db/models/index.js';
 import { escapeHtml } from '../../util/html.js';
+import { operatorText } from '../../i18n/operator-texts.js';
 import type { NoticeButton, NoticeFile } from '../actions.js';
 import type { ConsoleAction, ConsoleContext } from './console-action.js';
 import { CAPTION_LIMIT, sendHtml } from './group-send.js';
@@ -74,10 +75,10 @@ export function newConversationAlertAction(ctx: ConsoleContext): ConsoleAction {
       const first = await MessageModel.findOne({ conversation: conversation._id, direction: 'in' }, { text: 1 }).sort({ createdAt: 1 }).lean();
       const onDuty = await OperatorModel.find({ onDuty: true, active: true }).lean();
       const preview = first?.text ? `\n“${escapeHtml(first.text.length > 200 ? `${first.text.slice(0, 200)}…` : first.text)}”` : '';
-      const link = ctx.forum() && conversation.console?.topicId ? `\n<a href="${topicLink(ctx.groupId, conversation.console.topicId)}">Open the chat</a>` : '';
+      const link = ctx.forum() && conversation.console?.topicId ? `\n<a href="${topicLink(ctx.groupId, conversation.console.topicId)}">${operatorText('alerts.openChat')}</a>` : '';
       const mentions = onDuty.length ? `\n${onDuty.map(mention).join(' ')}` : '';
-      const buttons = new InlineKeyboard().text('✋ Take', `c:take:${conversation._id}`);
-      const ids = await sendHtml(calls, ctx.general, `🆕 <b>New chat #${conversation.number}</b> · ${channelLabel(conversation.channel)} · ${escapeHtml(customerName(customer))}${preview}${link}${mentions}`, { buttons });
+      const buttons = new InlineKeyboard().text(operatorText('alerts.take'), `c:take:${conversation._id}`);
+      const ids = await sendHtml(calls, ctx.general, `${operatorText('alerts.newChat', { number: conversation.number, channel: channelLabel(conversation.channel), name: escapeHtml(customerName(customer)) })}${preview}${link}${mentions}`, { buttons });
       await recordSent(() => updateConversation(conversation._id, { $set: { 'console.alertMessageId': ids[0] } }));
       return { externalId: String(ids[0]) };
     },
@@ -93,7 +94,7 @@ export function alertAnsweredAction(ctx: ConsoleContext): ConsoleAction {
       if (!loaded || !alertMessageId) return { skip: 'no alert was shown' };
       const owner = loaded.conversation.owner ? await OperatorModel.findById(loaded.conversation.owner).lean() : null;
       if (!owner) return { skip: 'the chat has no owner' };
-      return { needs: { main: true }, prepared: { alertMessageId, text: `✋ Chat #${loaded.conversation.number} · ${channelLabel(loaded.conversation.channel)} · ${escapeHtml(customerName(loaded.customer))} is assigned to ${escapeHtml(owner.name)}.` } };
+      return { needs: { main: true }, prepared: { alertMessageId, text: operatorText('alerts.assigned', { number: loaded.conversation.number, channel: channelLabel(loaded.conversation.channel), name: escapeHtml(customerName(loaded.customer)), owner: escapeHtml(owner.name) }) } };
     },
 
     async run(_item, calls, prepared) {

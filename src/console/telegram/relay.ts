@@ -6,6 +6,7 @@ import type { ClaimedItem, DeliveryOutcome } from '../../outbox/worker.js';
 import { updateConversation, updateMessage } from '../../db/serialized-writes.js';
 import { untilDatabaseAnswers } from '../../db/retry.js';
 import { escapeHtml } from '../../util/html.js';
+import { operatorText } from '../../i18n/operator-texts.js';
 import { splitEscaped } from '../../util/split-text.js';
 import type { ConsoleAction, ConsoleContext } from './console-action.js';
 import type { GroupCalls } from './group-calls.js';
@@ -17,7 +18,6 @@ import { transcriptLine } from './transcript.js';
 const RELAY_WAITS_FOR_MESSAGE_MS = 30_000;
 /** Messages replayed into a conversation's new topic after its old one was deleted. */
 const REPLAY_MESSAGES = 20;
-const MAY_REPEAT = '↻ <i>May repeat: the gateway restarted while it was showing this message.</i>';
 /** What the Bot API accepts as an upload. */
 const UPLOAD_LIMIT = 50 * 1024 * 1024;
 
@@ -69,7 +69,7 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
   async function replayIntoNewTopic(calls: GroupCalls, conversation: ConversationDoc, current: MessageDoc): Promise<void> {
     const recent = (await MessageModel.find({ conversation: conversation._id, _id: { $ne: current._id }, createdAt: { $lte: current.createdAt } }).sort({ createdAt: -1 }).limit(REPLAY_MESSAGES).lean()).reverse();
     if (recent.length > 0) {
-      const heading = `♻️ <i>This chat's previous topic was deleted. Its last ${recent.length} messages before this one:</i>`;
+      const heading = operatorText('relay.previousTopicDeleted', { count: recent.length });
       await sendHtml(calls, ctx.targetOf(conversation), [heading, ...recent.map(transcriptLine)].join('\n'));
     }
     await recordSent(() => updateConversation(conversation._id, { $unset: { 'console.topicLost': '' } }));
@@ -77,10 +77,10 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
 
   function header(conversation: ConversationDoc, customer: CustomerDoc, message: MessageDoc, mayRepeat: boolean): string {
     const lines: string[] = [];
-    if (mayRepeat) lines.push(MAY_REPEAT);
+    if (mayRepeat) lines.push(operatorText('relay.mayRepeat'));
     if (!conversation.console?.cardShown) lines.push(customerCard(conversation, customer));
-    else if (!ctx.forum()) lines.push(`<b>#${conversation.number}</b> · ${escapeHtml(customerName(customer))} (${channelLabel(conversation.channel)})`);
-    if (message.direction === 'out' && message.author?.kind === 'system') lines.push('🤖 <i>Sent to the customer by the gateway:</i>');
+    else if (!ctx.forum()) lines.push(operatorText('relay.replyHeader', { number: conversation.number, name: escapeHtml(customerName(customer)), channel: channelLabel(conversation.channel) }));
+    if (message.direction === 'out' && message.author?.kind === 'system') lines.push(operatorText('relay.sentByGateway'));
     return lines.join('\n');
   }
 

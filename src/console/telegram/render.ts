@@ -1,6 +1,7 @@
 import type { ConversationStatus, DeliveryStatus } from '../../domain.js';
 import type { Conversation, Customer } from '../../db/models/index.js';
 import { escapeHtml } from '../../util/html.js';
+import { operatorText } from '../../i18n/operator-texts.js';
 
 export const STATUS_EMOJI: Record<ConversationStatus, string> = {
   new: '🆕',
@@ -46,7 +47,8 @@ export function topicTitle(conversation: Pick<Conversation, 'status' | 'number' 
 /** The customer card shown with the first message of a conversation (HTML). */
 export function customerCard(conversation: Pick<Conversation, 'number' | 'channel'>, customer: Customer): string {
   const contact = [customer.username ? `@${customer.username}` : '', customer.phone ?? '', customer.email ?? ''].filter(Boolean).map(escapeHtml).join(' · ');
-  return `👤 <b>${escapeHtml(customerName(customer))}</b>${contact ? ` · ${contact}` : ''}\n${channelLabel(conversation.channel)} · chat #${conversation.number}${customer.language ? ` · ${escapeHtml(customer.language)}` : ''}`;
+  const language = customer.language ? operatorText('relay.cardLanguage', { language: escapeHtml(customer.language) }) : '';
+  return operatorText('relay.card', { name: escapeHtml(customerName(customer)), contact: contact ? ` · ${contact}` : '', channel: channelLabel(conversation.channel), number: conversation.number, language });
 }
 
 /** What describing an attachment needs; stored and normalized attachments both have it. */
@@ -61,9 +63,10 @@ interface DescribedAttachment {
 export function attachmentSummary(attachments: readonly DescribedAttachment[]): string {
   return attachments
     .map((a) => {
-      if (a.kind === 'location' && a.location) return `📍 location ${a.location.latitude}, ${a.location.longitude}`;
-      if (a.kind === 'contact' && a.contact) return `👤 contact ${a.contact.name ?? ''} ${a.contact.phone ?? ''}`.trim();
-      return `📎 ${a.kind}${a.fileName ? ` ${a.fileName}` : ''}${a.size ? ` (${Math.ceil(a.size / 1024)} KB)` : ''}`;
+      if (a.kind === 'location' && a.location) return operatorText('console.attachment.location', { latitude: String(a.location.latitude), longitude: String(a.location.longitude) });
+      if (a.kind === 'contact' && a.contact) return operatorText('console.attachment.contact', { name: a.contact.name ?? '', phone: a.contact.phone ?? '' }).trim();
+      const size = a.size ? operatorText('console.attachment.size', { kb: Math.ceil(a.size / 1024) }) : '';
+      return operatorText('console.attachment.file', { kind: operatorText(`console.attachment.kind.${a.kind}`, { defaultValue: a.kind }), name: a.fileName ? ` ${a.fileName}` : '', size });
     })
     .map(escapeHtml)
     .join('\n');
