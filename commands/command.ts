@@ -86,10 +86,7 @@ export interface Command {
   answer?(ctx: AnswerContext): Promise<void>;
 }
 
-/** Wrong or missing arguments: the operator sees the message and the command's usage line. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from '../src/usage-error.js';
 
 export const ROLE_RANK: Record<OperatorRole, number> = { operator: 0, supervisor: 1, admin: 2 };
 

@@ -9,6 +9,7 @@ import { CLOSE_REASONS, OPERATOR_ROLES, PRIORITIES } from '../src/domain.js';
 import { LANGUAGE_SOURCES } from '../src/language/customer-language.js';
 import { reasonLabel } from '../commands/arguments.js';
 import { formatWait } from '../src/jobs/sla-alert.js';
+import { parseStatsArgs } from '../src/stats/period.js';
 
 type Catalog = { [key: string]: string | Catalog };
 const catalog = (lang: string) => readOperatorCatalog(lang) as Catalog;
@@ -71,6 +72,12 @@ describe('the operator interface in Russian (OPERATOR_LANGUAGE=ru)', () => {
     h.telegram.operatorWrites({ id: 1, first_name: 'Ada' }, { text: '/help' });
     const answer = await eventually(() => h.telegram.state.sent.find((m) => m.text?.startsWith('<b>Команды</b>')));
     expect(answer.text).toContain('Пишите в теме чата');
+  });
+
+  it('names /stats periods and refuses their mistakes in Russian', () => {
+    expect(parseStatsArgs('21d', { timezone: 'UTC' }).period.label).toBe('последний 21 день');
+    expect(parseStatsArgs('5d', { timezone: 'UTC' }).period.label).toBe('последние 5 дней');
+    expect(() => parseStatsArgs('7d 30d', { timezone: 'UTC' })).toThrow('Только один период за раз: «30d» идёт после «последние 7 дней».');
   });
 
   it('counts in Russian plural forms', () => {

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
-import { UsageError } from '../../commands/command.js';
+import { UsageError } from '../usage-error.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { CHANNEL_KINDS, type ChannelKind } from '../domain.js';
 
 /** A half-open time range [from, to) with the label the report shows, e.g. "last 7 days". */
@@ -37,14 +38,14 @@ export function parseStatsArgs(args: string, options: { now?: Date; timezone: st
   for (const word of args.split(/\s+/).filter(Boolean)) {
     const lower = word.toLowerCase();
     if (lower.startsWith('@')) {
-      if (operatorUsername) throw new UsageError(`Only one @operator at a time, got ${operatorUsername} and ${word}.`);
-      if (!/^@\w{1,64}$/.test(word)) throw new UsageError(`"${word}" is not an operator username.`);
+      if (operatorUsername) throw new UsageError(operatorText('stats.period.oneOperator', { first: operatorUsername, second: word }));
+      if (!/^@\w{1,64}$/.test(word)) throw new UsageError(operatorText('stats.period.notOperator', { word }));
       operatorUsername = word.slice(1);
     } else if ((CHANNEL_KINDS as readonly string[]).includes(lower)) {
-      if (channel) throw new UsageError(`Only one channel at a time, got ${channel} and ${lower}.`);
+      if (channel) throw new UsageError(operatorText('stats.period.oneChannel', { first: channel, second: lower }));
       channel = lower as ChannelKind;
     } else {
-      if (period) throw new UsageError(`Only one period at a time: "${word}" comes after "${period.label}".`);
+      if (period) throw new UsageError(operatorText('stats.period.onePeriod', { word, first: period.label }));
       period = parsePeriod(lower, now);
     }
   }
@@ -54,28 +55,28 @@ export function parseStatsArgs(args: string, options: { now?: Date; timezone: st
 /** One period word, relative to `now` (whose zone is the report's time zone). */
 export function parsePeriod(word: string, now: DateTime): StatsPeriod {
   const today = now.startOf('day');
-  if (word === 'today') return build(today, now, 'today');
-  if (word === 'yesterday') return build(today.minus({ days: 1 }), today, `yesterday (${today.minus({ days: 1 }).toISODate()})`);
+  if (word === 'today') return build(today, now, operatorText('stats.period.today'));
+  if (word === 'yesterday') return build(today.minus({ days: 1 }), today, operatorText('stats.period.yesterday', { date: today.minus({ days: 1 }).toISODate()! }));
   const rolling = ROLLING.exec(word);
   if (rolling) {
     const days = Number(rolling[1]);
-    if (days < 1 || days > MAX_RANGE_DAYS) throw new UsageError(`A period of ${days} days is out of range: use 1d to ${MAX_RANGE_DAYS}d.`);
+    if (days < 1 || days > MAX_RANGE_DAYS) throw new UsageError(operatorText('stats.period.outOfRange', { count: days, max: MAX_RANGE_DAYS }));
     // Whole calendar days: today plus the days before it, so per-day figures line up with dates.
-    return build(today.minus({ days: days - 1 }), now, `last ${days} day${days === 1 ? '' : 's'}`);
+    return build(today.minus({ days: days - 1 }), now, operatorText('stats.period.lastDays', { count: days }));
   }
   const range = RANGE.exec(word);
   if (range) {
     const start = DateTime.fromISO(range[1]!, { zone: now.zone });
     const end = DateTime.fromISO(range[2]!, { zone: now.zone });
-    if (!start.isValid) throw new UsageError(`${range[1]} is not a valid date.`);
-    if (!end.isValid) throw new UsageError(`${range[2]} is not a valid date.`);
-    if (end < start) throw new UsageError(`The range ${word} ends before it starts.`);
+    if (!start.isValid) throw new UsageError(operatorText('stats.period.badDate', { date: range[1]! }));
+    if (!end.isValid) throw new UsageError(operatorText('stats.period.badDate', { date: range[2]! }));
+    if (end < start) throw new UsageError(operatorText('stats.period.backwards', { range: word }));
     const span = end.diff(start, 'days').days + 1;
-    if (span > MAX_RANGE_DAYS) throw new UsageError(`The range spans ${Math.round(span)} days; at most ${MAX_RANGE_DAYS} are allowed.`);
-    const label = range[1] === range[2] ? range[1]! : `${range[1]} to ${range[2]}`;
+    if (span > MAX_RANGE_DAYS) throw new UsageError(operatorText('stats.period.tooLong', { count: Math.round(span), max: MAX_RANGE_DAYS }));
+    const label = range[1] === range[2] ? range[1]! : operatorText('stats.period.range', { from: range[1]!, to: range[2]! });
     return build(start, end.plus({ days: 1 }), label);
   }
-  throw new UsageError(`"${word}" is not a period, channel or @operator. Periods: today, yesterday, 7d, 30d or YYYY-MM-DD..YYYY-MM-DD; channels: ${CHANNEL_KINDS.join(', ')}.`);
+  throw new UsageError(operatorText('stats.period.unknownWord', { word, channels: CHANNEL_KINDS.join(', ') }));
 }
 
 function build(from: DateTime, to: DateTime, label: string): StatsPeriod {

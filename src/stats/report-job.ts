@@ -30,7 +30,9 @@ export function reportPeriod(kind: 'daily' | 'weekly', timezone: string, now = n
  */
 export async function postReport(kind: 'daily' | 'weekly', deps: { config: Config; logger: Logger; now?: Date }): Promise<void> {
   const period = reportPeriod(kind, deps.config.stats.timezone, deps.now);
-  const deed = `report:${kind}:${period.label}`;
+  // Named by its dates, not its label: the label is in the team's language, which may change between runs.
+  const span = `${period.days[0]}..${period.days.at(-1)}`;
+  const deed = `report:${kind}:${span}`;
   if (await isMarked(deed)) {
     deps.logger.info({ report: kind, period: period.label }, 'scheduled stats report was posted before; not again');
     return;
@@ -38,7 +40,7 @@ export async function postReport(kind: 'daily' | 'weekly', deps: { config: Confi
   const title = operatorText(kind === 'daily' ? 'stats.dailyReport' : 'stats.weeklyReport');
   const answer = await buildStatsAnswer({ period }, { config: deps.config, title });
   const text = kind === 'daily' ? `${answer.text}${await retentionLine()}` : answer.text;
-  const file = answer.chart ? { fileName: `${kind}-report-${period.label}.png`.replace(/[^\w.-]+/g, '_'), mimeType: 'image/png', dataBase64: answer.chart.toString('base64') } : undefined;
+  const file = answer.chart ? { fileName: `${kind}-report-${span}.png`.replace(/[^\w.-]+/g, '_'), mimeType: 'image/png', dataBase64: answer.chart.toString('base64') } : undefined;
   // Keyed like the mark: a run that dies between the two queues nothing more while the first item waits.
   await requestConsole({ action: 'notice', text, html: true, file, alert: true }, { onceKey: deed });
   await markOnce(deed, undefined, deps.now ?? new Date());

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { OperatorModel, type OperatorDoc } from '../db/models/index.js';
-import { UsageError } from '../../commands/command.js';
+import { UsageError } from '../usage-error.js';
+import { operatorText } from '../i18n/operator-texts.js';
 import { renderChart } from './chart.js';
 import { computeStats, DEFAULT_FIRST_RESPONSE_SLA_SECONDS, type StatsReport } from './compute.js';
 import { formatReport } from './format.js';
@@ -26,7 +27,7 @@ export function firstResponseSlaSeconds(config: Config): number {
 export async function findOperatorByUsername(username: string): Promise<OperatorDoc> {
   const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const operator = await OperatorModel.findOne({ username: { $regex: `^${escaped}$`, $options: 'i' } });
-  if (!operator) throw new UsageError(`No operator with the username @${username}.`);
+  if (!operator) throw new UsageError(operatorText('stats.noSuchOperator', { username }));
   return operator;
 }
 
