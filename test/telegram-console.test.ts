@@ -130,6 +130,14 @@ describe('Telegram console in forum mode', () => {
     expect(await ConversationModel.countDocuments()).toBe(0);
   });
 
+  it("describes /start to customers in their Telegram app's language", () => {
+    const privateCommands = h.telegram.state.commands.filter((c) => (c.scope as { type: string }).type === 'all_private_chats');
+    expect(privateCommands.map((c) => [c.language_code, c.commands[0]?.description])).toEqual([
+      [undefined, 'Start a conversation with support'],
+      ['ru', 'Начать разговор с поддержкой'],
+    ]);
+  });
+
   it('registers the command list for the operator group and keeps a pinned dashboard', async () => {
     const registered = h.telegram.state.commands.find((c) => (c.scope as { type: string }).type === 'chat');
     expect(registered?.commands.map((c) => c.command)).toEqual(expect.arrayContaining(['take', 'close', 'help']));

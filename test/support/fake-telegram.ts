@@ -77,7 +77,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
     deleted: [] as Array<{ chat_id: number; message_id: number }>,
     deletedTopics: [] as number[],
     callbackAnswers: [] as Array<Record<string, unknown>>,
-    commands: [] as Array<{ commands: Array<{ command: string; description: string }>; scope?: unknown }>,
+    commands: [] as Array<{ commands: Array<{ command: string; description: string }>; scope?: unknown; language_code?: string }>,
     blocked: new Set<number>(),
     files: new Map<string, { path: string; data: Buffer }>(),
     /** When each bot sent into the group, per bot id. */
@@ -202,7 +202,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}) {
       case 'setWebhook':
         return ok(true);
       case 'setMyCommands':
-        state.commands.push({ commands: params.commands as never, scope: params.scope });
+        state.commands.push({ commands: params.commands as never, scope: params.scope, language_code: params.language_code as string | undefined });
         return ok(true);
       case 'createForumTopic': {
         if (!state.forum) return error(400, 'Bad Request: the chat is not a forum');

@@ -1,6 +1,9 @@
 import { Bot, webhookCallback } from 'grammy';
+import type { LanguageCode } from 'grammy/types';
 import { sequentialize } from '@grammyjs/runner';
 import { commandDescription } from '../../i18n/operator-texts.js';
+import { customerLanguages } from '../../language/customer-language.js';
+import { DEFAULT_LANGUAGE, renderTemplate } from '../../templates.js';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config.js';
 import type { ChannelState } from '../../domain.js';
@@ -117,7 +120,11 @@ export class TelegramConsole implements OperatorConsole {
       commands.map((c) => ({ command: c.name, description: commandDescription(c.name, c.description) })),
       { scope: { type: 'chat', chat_id: groupId } },
     );
-    await this.bot.api.setMyCommands([{ command: 'start', description: 'Start a conversation with support' }], { scope: { type: 'all_private_chats' } });
+    // Customers see /start described in their Telegram app's language where the gateway has it.
+    for (const language of await customerLanguages()) {
+      const description = await renderTemplate('messages', 'start-command', language);
+      await this.bot.api.setMyCommands([{ command: 'start', description }], { scope: { type: 'all_private_chats' }, ...(language === DEFAULT_LANGUAGE ? {} : { language_code: language as LanguageCode }) });
+    }
 
     if (this.telegram.webhook) {
       await this.bot.api.setWebhook(this.telegram.webhook.url, { secret_token: this.telegram.webhook.secret, allowed_updates: [...ALLOWED_UPDATES] });
