@@ -298,7 +298,8 @@ describe('WhatsApp Cloud API replies', () => {
     expect(graph.state.sends.map((s) => s.answer)).toEqual(['error 130429', 'sent']);
     expect(graph.state.sends[1]!.at - graph.state.sends[0]!.at).toBeGreaterThanOrEqual(1000);
     expect(reply.delivery?.status).toBe('sent');
-    expect(await OutboxItemModel.countDocuments({ route: 'whatsapp' })).toBe(0);
+    // The delivery is recorded first, then its outbox item deleted.
+    await until(async () => (await OutboxItemModel.countDocuments({ route: 'whatsapp' })) === 0);
   });
 
   it('a pair rate limit (131056) puts the send off instead of failing it', async () => {
