@@ -18,7 +18,7 @@ import { loadConfig } from '../src/config.js';
 import { startGateway } from '../src/app.js';
 import { startEmbeddedDatabase } from '../src/db/embedded.js';
 import { OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
-import { startFakeTelegram, type FakeTelegram } from '../test/support/fake-telegram.js';
+import { scaledGroupLimit, startFakeTelegram, type FakeTelegram } from '../test/support/fake-telegram.js';
 
 /** How much faster than real time the bench runs (BENCH_CAPACITY_TIME_SCALE, default 10). */
 const TIME_SCALE = Number(process.env.BENCH_CAPACITY_TIME_SCALE ?? 10);
@@ -69,7 +69,7 @@ async function conversation(telegram: FakeTelegram, index: number, latencies: nu
 
 async function run(uri: string, conversations: number, bots: number) {
   const helpers = Array.from({ length: bots - 1 }, (_, i) => ({ token: `${900_000 + i}:HELPER-bench-${i}`, id: 900_000 + i, username: `bench_helper_${i}_bot`, status: 'administrator' as const, canManageTopics: true }));
-  const telegram = await startFakeTelegram({ forum: true, groupLimit: { max: REAL_LIMIT_PER_MINUTE, windowMs: 60_000 / TIME_SCALE }, helpers });
+  const telegram = await startFakeTelegram({ forum: true, groupLimit: scaledGroupLimit(TIME_SCALE).groupLimit, helpers });
   const database = new URL(uri);
   database.pathname = `/capacity_${conversations}_${bots}_${Date.now()}`;
   const config = loadConfig({
@@ -82,7 +82,7 @@ async function run(uri: string, conversations: number, bots: number) {
     ADMIN_TELEGRAM_IDS: '1',
     PORT: '0',
     OUTBOX_POLL_INTERVAL: '50ms',
-    RATE_TELEGRAM_PER_GROUP_PER_MINUTE: String(REAL_LIMIT_PER_MINUTE * TIME_SCALE),
+    RATE_TELEGRAM_PER_GROUP_PER_MINUTE: scaledGroupLimit(TIME_SCALE).gatewayPerMinute,
     RATE_TELEGRAM_PER_CHAT_PER_SECOND: '1000',
     DASHBOARD_INTERVAL: `${5000 / TIME_SCALE}ms`,
     TOPIC_RENAME_DELAY: `${15_000 / TIME_SCALE}ms`,

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
 import { ConversationModel, MessageModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
+import { scaledGroupLimit } from './support/fake-telegram.js';
+
+const TEN_TIMES_FASTER = scaledGroupLimit(10);
 
 /**
  * The operator group's budget: Telegram lets each bot make about 20 changes a minute in one group. Time runs ten
@@ -24,7 +27,7 @@ async function topicOf(customerId: number): Promise<number> {
 
 describe('the operator group budget', () => {
   beforeAll(async () => {
-    h = await startTelegramHarness({ forum: true, groupLimit: { max: 20, windowMs: 6000 }, env: { RATE_TELEGRAM_PER_GROUP_PER_MINUTE: '200', TOPIC_RENAME_DELAY: '1s', DASHBOARD_INTERVAL: '200ms' } });
+    h = await startTelegramHarness({ forum: true, groupLimit: TEN_TIMES_FASTER.groupLimit, env: { RATE_TELEGRAM_PER_GROUP_PER_MINUTE: TEN_TIMES_FASTER.gatewayPerMinute, TOPIC_RENAME_DELAY: '1s', DASHBOARD_INTERVAL: '200ms' } });
   });
   afterAll(() => h.stop());
   beforeEach(async () => {
@@ -97,7 +100,7 @@ describe('helper bots', () => {
     { token: '333333:HELPER-two', id: 880002, username: 'support_helper_two_bot', status: 'member' as const },
   ];
   beforeAll(async () => {
-    h = await startTelegramHarness({ forum: false, groupLimit: { max: 20, windowMs: 6000 }, helpers, env: { RATE_TELEGRAM_PER_GROUP_PER_MINUTE: '200', TELEGRAM_HELPER_BOT_TOKENS: helpers.map((b) => b.token).join(','), DASHBOARD_INTERVAL: '1h' } });
+    h = await startTelegramHarness({ forum: false, groupLimit: TEN_TIMES_FASTER.groupLimit, helpers, env: { RATE_TELEGRAM_PER_GROUP_PER_MINUTE: TEN_TIMES_FASTER.gatewayPerMinute, TELEGRAM_HELPER_BOT_TOKENS: helpers.map((b) => b.token).join(','), DASHBOARD_INTERVAL: '1h' } });
   });
   afterAll(() => h.stop());
   beforeEach(async () => {

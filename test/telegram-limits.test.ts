@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
 import { ConversationModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
+import { scaledGroupLimit } from './support/fake-telegram.js';
+
+const TEN_TIMES_FASTER = scaledGroupLimit(10);
 
 /**
  * Telegram allows about 20 messages a minute into one group. To keep the test short, time runs ten times
@@ -10,7 +13,7 @@ let h: TelegramHarness;
 const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
 
 beforeAll(async () => {
-  h = await startTelegramHarness({ forum: true, groupLimit: { max: 20, windowMs: 6000 }, env: { RATE_TELEGRAM_PER_GROUP_PER_MINUTE: '200', DASHBOARD_INTERVAL: '1h' } });
+  h = await startTelegramHarness({ forum: true, groupLimit: TEN_TIMES_FASTER.groupLimit, env: { RATE_TELEGRAM_PER_GROUP_PER_MINUTE: TEN_TIMES_FASTER.gatewayPerMinute, DASHBOARD_INTERVAL: '1h' } });
 });
 afterAll(() => h.stop());
 beforeEach(async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { MessageModel, OutboxItemModel, type ConversationDoc, type CustomerDoc, type MessageDoc } from '../../db/models/index.js';
 import type { Attachment } from '../../domain.js';
@@ -5,6 +6,8 @@ import { withInlineBytes } from '../../attachments.js';
 import type { ClaimedItem, DeliveryOutcome } from '../../outbox/worker.js';
 import { updateConversation, updateMessage } from '../../db/serialized-writes.js';
 import { untilDatabaseAnswers } from '../../db/retry.js';
+import { isLockHeld, releaseLock, takeLock } from '../../db/exclusive-lock.js';
+import { DeliveryError } from '../../outbox/errors.js';
 import { escapeHtml } from '../../util/html.js';
 import { operatorText } from '../../i18n/operator-texts.js';
 import { splitEscaped } from '../../util/split-text.js';
@@ -18,6 +21,10 @@ import { transcriptLine } from './transcript.js';
 const RELAY_WAITS_FOR_MESSAGE_MS = 30_000;
 /** Messages replayed into a conversation's new topic after its old one was deleted. */
 const REPLAY_MESSAGES = 20;
+/** How long an attempt may take to open a topic before another may try (its holder died, or never heard back). */
+const TOPIC_LOCK_MS = 120_000;
+const TOPIC_WAIT_MS = 1000;
+const topicLockOf = (conversation: Types.ObjectId) => `topic:${conversation}`;
 /** What the Bot API accepts as an upload. */
 const UPLOAD_LIMIT = 50 * 1024 * 1024;
 
@@ -42,6 +49,8 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
       const loaded = await ctx.load(message.conversation);
       if (!loaded) return { skip: 'the conversation no longer exists' };
       const opensTopic = ctx.forum() && !loaded.conversation.console?.topicId;
+      // An attempt elsewhere (another copy, or one of this process that outlived its send timeout) is opening it.
+      if (opensTopic && (await isLockHeld(topicLockOf(loaded.conversation._id)))) return { waitMs: TOPIC_WAIT_MS };
       return { needs: { manageTopics: opensTopic }, prepared: { message, ...loaded } satisfies Prepared };
     },
 
@@ -59,10 +68,25 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
     },
   };
 
+  /**
+   * Opens the conversation's topic, under a lock: of two attempts at once (two copies, or a retry while a slow
+   * attempt still runs) one opens it and the other waits for it. Nothing is opened when the lock is taken.
+   */
   async function openTopic(calls: GroupCalls, conversation: ConversationDoc, customer: CustomerDoc): Promise<void> {
+    const lock = topicLockOf(conversation._id);
+    const holder = randomUUID();
+    if (!(await takeLock(lock, holder, TOPIC_LOCK_MS))) return;
     const title = topicTitle(conversation, customer);
-    const topic = await calls.make({ manageTopics: true }, (api) => api.createForumTopic(ctx.groupId, title));
+    let topic: { message_thread_id: number };
+    try {
+      topic = await calls.make({ manageTopics: true }, (api) => api.createForumTopic(ctx.groupId, title));
+    } catch (error) {
+      // Telegram answered (refused, or asked to wait): no topic was opened, the next attempt may try at once.
+      if (error instanceof DeliveryError && error.kind !== 'transient') await releaseLock(lock, holder);
+      throw error;
+    }
     await recordSent(() => updateConversation(conversation._id, { $set: { 'console.topicId': topic.message_thread_id, 'console.topicTitle': title, 'console.topicClosed': false } }));
+    await releaseLock(lock, holder);
   }
 
   /** The recent messages before `current`, as one transcript in the conversation's new topic. */

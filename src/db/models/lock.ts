@@ -1,7 +1,7 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * A short exclusive lock held by one process (an auto-assignment round): taken by inserting its `_id`, which
+ * A short exclusive lock held by one process (an auto-assignment round, the opening of a topic): taken by inserting its `_id`, which
  * the unique index grants to exactly one process on MongoDB and FerretDB alike; released by deleting it, and
  * taken over once `expiresAt` has passed (its holder died mid-round).
  */
