@@ -21,8 +21,11 @@ import { transcriptLine } from './transcript.js';
 const RELAY_WAITS_FOR_MESSAGE_MS = 30_000;
 /** Messages replayed into a conversation's new topic after its old one was deleted. */
 const REPLAY_MESSAGES = 20;
-/** How long an attempt may take to open a topic before another may try (its holder died, or never heard back). */
-const TOPIC_LOCK_MS = 120_000;
+/**
+ * How long an attempt may take to open a topic before another may try (its holder died, or never heard back):
+ * longer than the outbox's send timeout (30 s by default), short enough not to hold a chat up long after a crash.
+ */
+const TOPIC_LOCK_MS = 45_000;
 const TOPIC_WAIT_MS = 1000;
 const topicLockOf = (conversation: Types.ObjectId) => `topic:${conversation}`;
 /** What the Bot API accepts as an upload. */
