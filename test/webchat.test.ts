@@ -9,7 +9,7 @@ import { useStoppableDatabase } from './support/stoppable-database.js';
 import { launchChromium } from './support/browser.js';
 import { createOperator } from './support/factories.js';
 import { testLogger } from './support/logger.js';
-import { webchatOptions } from './support/webchat-client.js';
+import { visitorSocket as socketOfVisitor, webchatOptions } from './support/webchat-client.js';
 import { SESSION_EXPIRED_CLOSE, TRY_AGAIN_LATER_CLOSE, WebchatChannel, type WebchatOptions } from '../channels/webchat.js';
 import { signVisitorToken } from '../channels/webchat-token.js';
 import { createInbox } from '../src/inbox.js';
@@ -75,29 +75,8 @@ async function session(app: FastifyInstance, body: Record<string, unknown> = {},
   return { response, body: response.json() as { token: string; visitorId: string; resumed: boolean; expiresAt: string } };
 }
 
-/** A WebSocket of a visitor; every frame the server sends is recorded from the first one on. */
-async function visitorSocket(app: FastifyInstance, token: string, origin = ALLOWED) {
-  const frames: Frame[] = [];
-  let closeCode: number | undefined;
-  const ws = await app.injectWS(
-    `/webchat/ws?token=${encodeURIComponent(token)}`,
-    { headers: { origin }, socket: { remoteAddress: freshIp() } } as never,
-    {
-      onInit: (socket) => {
-        socket.on('message', (data: Buffer) => frames.push(JSON.parse(String(data)) as Frame));
-        socket.on('close', (code: number) => (closeCode = code));
-      },
-    },
-  );
-  return {
-    ws,
-    frames,
-    closeCode: () => closeCode,
-    next: (type: string, from = 0) => until(() => frames.slice(from).find((f) => f.type === type)),
-    say: (clientId: string, text: string, files?: string[]) => ws.send(JSON.stringify({ type: 'message', clientId, text, files })),
-    send: (frame: Record<string, unknown>) => ws.send(JSON.stringify(frame)),
-  };
-}
+/** A WebSocket of a visitor on a page of `origin`; every frame the server sends is recorded from the first one on. */
+const visitorSocket = (app: FastifyInstance, token: string, origin = ALLOWED) => socketOfVisitor(app, token, freshIp(), origin);
 
 // ---- the browser test's gateway: a listening fastify, a host page on another origin, an outbox worker -----------
 let browser: Browser;

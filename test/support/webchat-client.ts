@@ -52,11 +52,11 @@ export async function openSession(app: FastifyInstance, address = freshAddress()
 
 export type Frame = Record<string, unknown> & { type: string };
 
-/** A visitor's WebSocket through fastify's injectWS; every frame the server sends is recorded. */
-export async function visitorSocket(app: FastifyInstance, token: string, address = freshAddress()) {
+/** A visitor's WebSocket through fastify's injectWS (from a page of `origin` when given); every frame the server sends is recorded. */
+export async function visitorSocket(app: FastifyInstance, token: string, address = freshAddress(), origin?: string) {
   const frames: Frame[] = [];
   let closeCode: number | undefined;
-  const ws = await app.injectWS(`/webchat/ws?token=${encodeURIComponent(token)}`, { socket: { remoteAddress: address } } as never, {
+  const ws = await app.injectWS(`/webchat/ws?token=${encodeURIComponent(token)}`, { ...(origin ? { headers: { origin } } : {}), socket: { remoteAddress: address } } as never, {
     onInit: (socket) => {
       socket.on('message', (data: Buffer) => frames.push(JSON.parse(String(data)) as Frame));
       socket.on('close', (code: number) => (closeCode = code));
