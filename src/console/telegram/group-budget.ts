@@ -49,6 +49,7 @@ const NO_SENDERS_RETRY_MS = 1000;
  * Telegram in the next slot, next to that slot's own call, and make a sliding minute hold one call too many.
  */
 const USABLE_PART_OF_SLOT = 0.75;
+const MIN_SPACING_IN_SLOTS = 0.5;
 
 /**
  * Telegram lets each bot send about 20 messages a minute into one group. Each bot's minute is cut into slots of
@@ -61,7 +62,7 @@ export class GroupBudget {
   /** The latest slot of each bot known to be taken, so a waiting send does not ask the database again. */
   private readonly takenUpTo = new Map<number, number>();
   private readonly blockedUntil = new Map<number, number>();
-  /** When this process last sent through each bot: its sends stay a slot apart, as a token bucket's would. */
+  /** When this process last sent through each bot: its sends stay half a slot apart, never two at once. */
   private readonly lastSentAt = new Map<number, number>();
   /** The sends waiting in this process for a slot (by item), with their priority and when they expect one. */
   private readonly waiting = new Map<string, { priority: number; until: number }>();
@@ -161,8 +162,9 @@ export class GroupBudget {
     const slot = this.slotAt(now);
     const late = now >= this.usableUntil(slot);
     const free = !late && (this.takenUpTo.get(sender.id) ?? -1) < slot ? slot : slot + 1;
-    // The bot may send again once its next free slot opens and a slot has passed since its last send.
-    let opens = Math.max(free * this.slotMs, (this.lastSentAt.get(sender.id) ?? Number.NEGATIVE_INFINITY) + this.slotMs);
+    // The bot may send again once its next free slot opens and half a slot has passed since its last send. A whole
+    // slot would carry each send's delay into the next one, until a send came too late in its slot and lost it.
+    let opens = Math.max(free * this.slotMs, (this.lastSentAt.get(sender.id) ?? Number.NEGATIVE_INFINITY) + MIN_SPACING_IN_SLOTS * this.slotMs);
     // While a send of a higher priority waits in this process, a lower one waits behind it.
     for (const [item, wait] of this.waiting) {
       if (wait.until + STALE_AFTER_SLOTS * this.slotMs < now) this.waiting.delete(item);
