@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Channel, ChannelSink, ChannelState } from './domain.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectDatabase, type Database } from './db/connect.js';
+import { releaseLocksLeftBy } from './db/exclusive-lock.js';
 import { DatabaseMonitor } from './db/health-monitor.js';
 import { OutboxItemModel } from './db/models/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -58,6 +59,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const logger = overrides.logger ?? createLogger(config);
   useOperatorLanguage(config.operatorLanguage);
   const db = await connectDatabase(config, logger);
+  const locksLeft = await releaseLocksLeftBy(config.instanceId);
+  if (locksLeft > 0) logger.warn({ locks: locksLeft }, 'freed the locks a previous run of this gateway left (it stopped without releasing them)');
   const countPendingOutboxItems = () => OutboxItemModel.countDocuments({ status: 'pending' });
   const metrics = createMetrics(countPendingOutboxItems);
   const inbox = createInbox({ reopenWindowMs: config.conversations.reopenWindowMs, logger, metrics, resolveConversation: resolveEmailConversation });

@@ -39,7 +39,7 @@ export function startAutoAssigner(options: { config: Pick<Config, 'assignment' |
 
   async function round(): Promise<void> {
     for (let attempt = 0; attempt < LOCK_RETRIES && !stopped; attempt++) {
-      const ran = await withAssignmentLock(config.instanceId, LOCK_TTL_MS, async () => {
+      const ran = await withAssignmentLock({ instance: config.instanceId, attempt: config.instanceId }, LOCK_TTL_MS, async () => {
         const result = await assignWaiting(settings);
         for (const { conversation, operator } of result.assigned) logger.info({ conversationId: String(conversation._id), conversationNumber: conversation.number, operator: operator.telegramUserId }, 'chat auto-assigned');
         if (result.why) logger.debug({ waiting: result.waiting, why: result.why }, 'chats left waiting');

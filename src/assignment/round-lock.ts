@@ -1,4 +1,4 @@
-import { releaseLock, takeLock } from '../db/exclusive-lock.js';
+import { releaseLock, takeLock, type LockHolder } from '../db/exclusive-lock.js';
 
 const LOCK_ID = 'auto-assignment';
 
@@ -7,7 +7,7 @@ const LOCK_ID = 'auto-assignment';
  * operator's open chats at the same time and both give them one more (which would pass the cap). Returns false
  * without running it when another process holds the lock; a lock whose holder died is taken over after `ttlMs`.
  */
-export async function withAssignmentLock(holder: string, ttlMs: number, work: () => Promise<void>): Promise<boolean> {
+export async function withAssignmentLock(holder: LockHolder, ttlMs: number, work: () => Promise<void>): Promise<boolean> {
   if (!(await takeLock(LOCK_ID, holder, ttlMs))) return false;
   try {
     await work();

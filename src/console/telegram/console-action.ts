@@ -29,6 +29,8 @@ export class ConsoleContext {
     readonly topicRenameDelayMs: number,
     /** Whether this bot still sends into the group (only the bot that sent a message can edit it). */
     readonly hasSender: (botId: number) => boolean,
+    /** This gateway's instance id: locks it takes name it, so that its next run after a crash frees them. */
+    readonly instanceId: string,
   ) {}
 
   get general(): ConsoleTarget {

@@ -69,6 +69,7 @@ export class TelegramConsole implements OperatorConsole {
       budget: new GroupBudget({ groupId: this.telegram.operatorChatId, perMinute: options.config.rateLimits.telegramPerGroupPerMinute, senders: () => this.senders }),
       dashboardStale: () => this.dashboardStale(),
       topicRenameDelayMs: this.telegram.topicRenameDelayMs,
+      instanceId: options.config.instanceId,
     }) as Deliverer<unknown>;
   }
 

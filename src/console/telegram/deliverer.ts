@@ -24,6 +24,8 @@ export interface ConsoleDelivererOptions {
   /** A status or relay changed what the dashboard shows. */
   dashboardStale: () => void;
   topicRenameDelayMs: number;
+  /** This gateway's instance id: the topic locks it takes name it. */
+  instanceId: string;
 }
 
 
@@ -33,7 +35,7 @@ export interface ConsoleDelivererOptions {
  * a slot of the group's budget only when no item of a higher priority is waiting for it.
  */
 export function telegramConsoleDeliverer(options: ConsoleDelivererOptions): Deliverer<Grant> {
-  const ctx = new ConsoleContext(options.groupId, options.forum, options.dashboardStale, options.topicRenameDelayMs, (id) => options.budget.hasSender(id));
+  const ctx = new ConsoleContext(options.groupId, options.forum, options.dashboardStale, options.topicRenameDelayMs, (id) => options.budget.hasSender(id), options.instanceId);
   const actions: Record<string, ConsoleAction> = {
     relay: relayAction(ctx),
     notice: noticeAction(ctx),

@@ -77,7 +77,7 @@ export function relayAction(ctx: ConsoleContext): ConsoleAction {
    */
   async function openTopic(calls: GroupCalls, conversation: ConversationDoc, customer: CustomerDoc): Promise<void> {
     const lock = topicLockOf(conversation._id);
-    const holder = randomUUID();
+    const holder = { instance: ctx.instanceId, attempt: randomUUID() };
     if (!(await takeLock(lock, holder, TOPIC_LOCK_MS))) return;
     const title = topicTitle(conversation, customer);
     let topic: { message_thread_id: number };

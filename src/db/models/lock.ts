@@ -8,6 +8,8 @@ import { Schema, model, type InferSchemaType } from 'mongoose';
 const lockSchema = new Schema({
   _id: { type: String, required: true },
   holder: { type: String, required: true },
+  /** The gateway (its instance id) that took it: a restart after a crash frees what it left at once. */
+  instance: { type: String },
   expiresAt: { type: Date, required: true },
 });
 
