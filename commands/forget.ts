@@ -40,7 +40,7 @@ export const forget: Command = {
     if (step === 'ask') return ctx.edit(question(conversation), { buttons: forgetButtons(conversation._id) });
     // The question may sit in the chat's topic, which the erasure deletes: the answer goes to the General topic.
     await ctx.edit(operatorText('forget.erasing', { number: conversation.number }));
-    const erased = await eraseCustomer(conversation.customer, { kind: 'operator', telegramUserId: ctx.operator.telegramUserId });
+    const erased = await eraseCustomer(conversation.customer, { by: { kind: 'operator', telegramUserId: ctx.operator.telegramUserId }, plannedJobs: ctx.services.scheduler });
     await requestConsole({ action: 'notice', text: summary(conversation.number, erased, ctx.operator.name) });
   },
 };

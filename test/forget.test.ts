@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import mongoose from 'mongoose';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
 import { ChatKeyModel, ConversationModel, CustomerModel, ErasureAuditModel, MessageModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
 import { updateConversation } from '../src/db/serialized-writes.js';
@@ -78,12 +79,15 @@ describe('/forget in a forum group', () => {
 
   const chat = () => zeldasChat(h, (_relayed, topicId) => h.telegram.operatorWrites(bob, { text: 'We will find it, Zelda.' }, { threadId: topicId }));
 
-  it('asks first, then erases the customer, their chat, messages, chat key and topic; /stats keeps its totals, also after a rebuild', async () => {
+  it('asks first, then erases the customer, their chat, messages, chat key, topic and planned jobs; /stats keeps its totals, also after a rebuild', async () => {
     const conversation = await chat();
     const topicId = conversation.console!.topicId!;
     await command(h, bob, '/close solved', 'closed by Bob', { threadId: topicId });
     const before = await statsText(h);
     expect(before).toContain('1 opened, 1 closed');
+    // Closed as solved: the satisfaction survey is planned for the customer.
+    const plannedJobs = () => mongoose.connection.db!.collection('agendaJobs').countDocuments({ 'data.conversationId': String(conversation._id) });
+    await eventually(async () => (await plannedJobs()) > 0);
 
     const question = await command(h, sue, '/forget', `Erase the customer of chat #${conversation.number}?`, { threadId: topicId });
     expect(await CustomerModel.countDocuments({})).toBe(1);
@@ -92,6 +96,7 @@ describe('/forget in a forum group', () => {
     await eventually(() => h.telegram.state.deletedTopics.includes(topicId));
     await eventually(() => h.telegram.state.deleted.some((d) => d.message_id === conversation.console!.alertMessageId));
     await expectNoTrace(h, conversation.customer);
+    expect(await plannedJobs()).toBe(0);
     expect(await statsText(h)).toBe(before);
     await rebuildFacts();
     expect(await statsText(h)).toBe(before);

@@ -10,6 +10,8 @@ export interface Planner {
   schedule(when: Date, name: string, data: JobData): Promise<string>;
   /** Cancels the planned jobs of these names whose data contains all of `data`. */
   cancel(names: string[], data: JobData): Promise<number>;
+  /** Cancels every planned job, whatever its name, whose data contains all of `data`. */
+  cancelAll(data: JobData): Promise<number>;
 }
 
 /** What every job needs: settings, working hours, the planner and an injectable clock for tests. */

@@ -23,7 +23,7 @@ export async function runRetention(ctx: JobsContext): Promise<number> {
       entry.conversations.push(conversation);
       byCustomer.set(String(conversation.customer), entry);
     }
-    for (const { customer, conversations } of byCustomer.values()) erased += (await eraseConversations(customer, conversations, { kind: 'retention' })).conversations;
+    for (const { customer, conversations } of byCustomer.values()) erased += (await eraseConversations(customer, conversations, { by: { kind: 'retention' }, plannedJobs: ctx.planner })).conversations;
     if (batch.length < BATCH) break;
   }
   if (erased > 0) ctx.logger.info({ erased, cutoff }, 'erased archived chats past RETENTION_AFTER');

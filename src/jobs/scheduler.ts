@@ -117,6 +117,10 @@ export class JobScheduler implements Planner {
     return this.agenda.cancel({ names, data });
   }
 
+  async cancelAll(data: JobData): Promise<number> {
+    return this.agenda.cancel({ data });
+  }
+
   async cancelById(id: string): Promise<boolean> {
     return (await this.agenda.cancel({ id })) > 0;
   }

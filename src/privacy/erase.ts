@@ -14,6 +14,7 @@ import {
 } from '../db/models/index.js';
 import { requestConsole } from '../console/actions.js';
 import { keepFactsAnonymously } from '../stats/facts-store.js';
+import type { Planner } from '../jobs/context.js';
 
 /** How a web chat file is named in a stored attachment (`wc:<file id>`), or by the message it came with. */
 const WEBCHAT_FILE_REF = /^wc:(.+)$/;
@@ -22,6 +23,12 @@ const GROUP_DELETE_BATCH = 100;
 
 /** Who erased: a supervisor with /forget, or the RETENTION_AFTER job. */
 export type Eraser = { kind: 'operator'; telegramUserId: number } | { kind: 'retention' };
+
+/** An erasure: who does it, and the jobs planned for the chats (reminders, surveys...), cancelled with them. */
+export interface Erasure {
+  by: Eraser;
+  plannedJobs?: Pick<Planner, 'cancelAll'>;
+}
 
 export interface Erased {
   conversations: number;
@@ -34,13 +41,15 @@ export interface Erased {
 }
 
 /** Every chat of the customer, their profile, their chat key; returns what went (also recorded in ErasureAudit). */
-export async function eraseCustomer(customerId: Types.ObjectId, by: Eraser): Promise<Erased> {
-  return eraseConversations(customerId, await ConversationModel.find({ customer: customerId }), by);
+export async function eraseCustomer(customerId: Types.ObjectId, erasure: Erasure): Promise<Erased> {
+  return eraseConversations(customerId, await ConversationModel.find({ customer: customerId }), erasure);
 }
 
 /** These chats of one customer; the customer's profile goes too when no other chat of theirs is left. */
-export async function eraseConversations(customerId: Types.ObjectId, conversations: ConversationDoc[], by: Eraser): Promise<Erased> {
+export async function eraseConversations(customerId: Types.ObjectId, conversations: ConversationDoc[], { by, plannedJobs }: Erasure): Promise<Erased> {
   const ids = conversations.map((c) => c._id);
+  // A reminder or survey that ran after the erasure would find nothing, but it would still sit in the job list.
+  for (const id of ids) await plannedJobs?.cancelAll({ conversationId: String(id) });
   // Statistics first: once the conversation is gone, its facts can no longer be read.
   for (const id of ids) await keepFactsAnonymously(id);
   const messages = await MessageModel.find({ conversation: { $in: ids } }, { conversation: 1, consoleMessageId: 1, consoleMessageIds: 1, attachments: 1 }).lean();
