@@ -102,6 +102,23 @@ describe('/forget in a forum group', () => {
     expect(await statsText(h)).toBe(before);
   });
 
+  it('leaves no message behind that the customer sent while their chat was being erased: each is erased or in a new chat', async () => {
+    const conversation = await chat();
+    const question = await command(h, sue, '/forget', 'Erase the customer', { threadId: conversation.console!.topicId! });
+    h.telegram.operatorPresses(sue, question, buttonsOf(question).find((b) => b.text.includes('Erase'))!.callback_data);
+    for (let i = 0; i < 40; i++) {
+      h.telegram.customerWrites(zelda, { text: `still there? ${i}` });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await eventually(() => h.telegram.groupMessages().some((m) => m.text?.includes('was erased by Sue')));
+    // A customer's messages are handled in order: once this one is stored, all before it are.
+    h.telegram.customerWrites(zelda, { text: 'written after the erasure' });
+    await eventually(() => MessageModel.findOne({ text: 'written after the erasure' }));
+
+    expect(await MessageModel.countDocuments({ conversation: conversation._id })).toBe(0);
+    for (const message of await MessageModel.find({}).lean()) expect(await ConversationModel.exists({ _id: message.conversation }), message.text ?? '').not.toBeNull();
+  });
+
   it('refuses an operator who is not a supervisor, and changes nothing', async () => {
     const conversation = await chat();
     await command(h, bob, '/forget', 'Only supervisors may use /forget.', { threadId: conversation.console!.topicId! });

@@ -57,13 +57,12 @@ export async function eraseConversations(customerId: Types.ObjectId, conversatio
 
   const fileIds = messages.flatMap((m) => m.attachments.flatMap((a, index) => [WEBCHAT_FILE_REF.exec(a.ref ?? '')?.[1], `${m._id}-${index}`])).filter((id): id is string => Boolean(id));
   let files = (await WebchatFileModel.deleteMany({ _id: { $in: fileIds } })).deletedCount;
-  const messageIds = messages.map((m) => m._id);
-  await OutboxItemModel.deleteMany({ $or: [{ conversation: { $in: ids } }, { message: { $in: messageIds } }] });
-  await MessageModel.deleteMany({ conversation: { $in: ids } });
+  // The chats go first: a message arriving from now on opens a new chat instead of joining one being erased.
+  await ConversationModel.deleteMany({ _id: { $in: ids } });
+  const deletedMessages = await deleteMessagesOf(ids, messages.map((m) => m._id));
   await ConversationEventModel.deleteMany({ conversation: { $in: ids } });
   await EmailThreadModel.deleteMany({ conversation: { $in: ids } });
   await JobMarkModel.deleteMany({ conversation: { $in: ids } });
-  await ConversationModel.deleteMany({ _id: { $in: ids } });
 
   const customer = await CustomerModel.findById(customerId);
   const customerErased = Boolean(customer) && (await ConversationModel.countDocuments({ customer: customerId })) === 0;
@@ -77,7 +76,9 @@ export async function eraseConversations(customerId: Types.ObjectId, conversatio
     await ChatKeyModel.updateOne({ _id: `${customer.channel}:${customer.externalChatId}`, lastConversation: { $in: ids } }, { $unset: { lastConversation: '' } });
   }
 
-  const erased: Erased = { conversations: ids.length, messages: messages.length, files, ...groupCopies, customerErased };
+  // One that was being stored in an erased chat as it went (read the chat just before) is erased too.
+  const lateMessages = await deleteMessagesOf(ids, []);
+  const erased: Erased = { conversations: ids.length, messages: deletedMessages + lateMessages, files, ...groupCopies, customerErased };
   await ErasureAuditModel.create({
     at: new Date(),
     by: by.kind,
@@ -87,6 +88,12 @@ export async function eraseConversations(customerId: Types.ObjectId, conversatio
     counts: { conversations: erased.conversations, messages: erased.messages, files: erased.files, groupTopics: erased.groupTopics, groupMessages: erased.groupMessages },
   });
   return erased;
+}
+
+/** The messages of these chats and the outbox items about them (relays, deliveries); returns how many messages. */
+async function deleteMessagesOf(conversations: Types.ObjectId[], messages: Types.ObjectId[]): Promise<number> {
+  await OutboxItemModel.deleteMany({ $or: [{ conversation: { $in: conversations } }, ...(messages.length > 0 ? [{ message: { $in: messages } }] : [])] });
+  return (await MessageModel.deleteMany({ conversation: { $in: conversations } })).deletedCount;
 }
 
 /**
