@@ -187,16 +187,19 @@ describe('/forget in a group without topics (reply mode)', () => {
   afterAll(() => h.stop());
   beforeEach(() => withOperators(h));
 
-  it("deletes the relayed messages and the operators' answers from the group", async () => {
+  it("deletes the relayed messages, the operators' answers and the commands' answers about the chat from the group", async () => {
     const conversation = await zeldasChat(h, (relayed) => h.telegram.operatorWrites(bob, { text: 'We will find it, Zelda.' }, { replyTo: relayed }));
-    const shown = (await MessageModel.find({ conversation: conversation._id }).lean()).flatMap((m) => m.consoleMessageIds);
-    expect(shown.length).toBeGreaterThanOrEqual(2);
     const relayed = (await MessageModel.findOne({ conversation: conversation._id, direction: 'in' }))!.consoleMessageId!;
+    // /info answers with the customer's card: their name, in the group.
+    const card = await command(h, bob, '/info', 'Zelda Quux', { replyTo: relayed });
+    const shown = [...(await MessageModel.find({ conversation: conversation._id }).lean()).flatMap((m) => m.consoleMessageIds), card.message_id];
+    expect(shown.length).toBeGreaterThanOrEqual(3);
     const question = await command(h, sue, '/forget', 'Erase the customer', { replyTo: relayed });
     await pressErase(h, question);
 
     await eventually(() => shown.every((id) => h.telegram.state.deleted.some((d) => d.message_id === id)));
     expect(h.telegram.groupMessages().some((m) => m.text?.includes(SECRET))).toBe(false);
+    expect(h.telegram.groupMessages().some((m) => m.text?.includes('Zelda'))).toBe(false);
     await expectNoTrace(h, conversation.customer);
   });
 });

@@ -104,7 +104,7 @@ async function eraseGroupCopies(conversations: ConversationDoc[], messages: Arra
   const topicIds = conversations.map((c) => c.console?.topicId).filter((id): id is number => Boolean(id));
   const withTopic = new Set(conversations.filter((c) => c.console?.topicId).map((c) => String(c._id)));
   const shown = messages.filter((m) => !withTopic.has(String(m.conversation))).flatMap((m) => [...m.consoleMessageIds, ...(m.consoleMessageId ? [m.consoleMessageId] : [])]);
-  const alerts = conversations.map((c) => c.console?.alertMessageId).filter((id): id is number => Boolean(id));
+  const alerts = conversations.flatMap((c) => [c.console?.alertMessageId, ...(c.console?.noticeMessageIds ?? [])]).filter((id): id is number => Boolean(id));
   const messageIds = [...new Set([...shown, ...alerts])];
   for (const topicId of topicIds) await requestConsole({ action: 'eraseCopies', topicId });
   for (let i = 0; i < messageIds.length; i += GROUP_DELETE_BATCH) await requestConsole({ action: 'eraseCopies', messageIds: messageIds.slice(i, i + GROUP_DELETE_BATCH) });

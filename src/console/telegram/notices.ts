@@ -29,17 +29,21 @@ export function noticeAction(ctx: ConsoleContext): ConsoleAction {
     async plan(item) {
       const payload = item.payload as NoticePayload;
       let target = ctx.general;
+      let topicId: number | undefined;
       if (item.conversation) {
         const loaded = await ctx.load(item.conversation);
         if (loaded) target = ctx.targetOf(loaded.conversation);
+        topicId = loaded?.conversation.console?.topicId ?? undefined;
       }
       if (payload.threadId && ctx.forum()) target = { chatId: ctx.groupId, threadId: payload.threadId };
       // Buttons call back the bot that sent them: only the console's own bot receives those.
-      return { needs: { main: Boolean(payload.buttonRows?.length) }, prepared: target };
+      return { needs: { main: Boolean(payload.buttonRows?.length) }, prepared: { target, outsideTopic: Boolean(item.conversation) && (!topicId || target.threadId !== topicId) } };
     },
 
     async run(item, calls, prepared) {
-      const target = prepared as ConsoleTarget;
+      const { target, outsideTopic } = prepared as { target: ConsoleTarget; outsideTopic: boolean };
+      // A notice about a chat shown outside the chat's own topic is remembered with it, so an erasure deletes it.
+      const remember = (ids: number[]) => (outsideTopic && item.conversation ? recordSent(() => updateConversation(item.conversation!, { $push: { 'console.noticeMessageIds': { $each: ids } } })) : undefined);
       const payload = item.payload as NoticePayload;
       const text = payload.html ? payload.text : escapeHtml(payload.text);
       const mentions = await mentionsFor(payload.mention, item.conversation);
@@ -51,14 +55,17 @@ export function noticeAction(ctx: ConsoleContext): ConsoleAction {
         const extra = { ...threadOptions(target), ...(caption ? { caption, parse_mode: 'HTML' as const } : {}) };
         const image = payload.file.mimeType.startsWith('image/');
         const sent = await calls.make<{ message_id: number }>({}, (api) => (image ? api.sendPhoto(ctx.groupId, input, extra) : api.sendDocument(ctx.groupId, input, extra)));
-        if (!caption) await sendHtml(calls, target, html, { buttons });
+        const more = caption ? [] : await sendHtml(calls, target, html, { buttons });
+        await remember([sent.message_id, ...more]);
         return { externalId: String(sent.message_id) };
       }
       const ids = await sendHtml(calls, target, html, { buttons, replyTo: payload.replyTo });
+      await remember(ids);
       return { externalId: String(ids[0]) };
     },
   };
 }
+
 
 /** The General topic hears of a new chat, with a Take button: unless someone took or answered it meanwhile. */
 export function newConversationAlertAction(ctx: ConsoleContext): ConsoleAction {

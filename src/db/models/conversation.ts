@@ -42,6 +42,8 @@ const conversationSchema = new Schema(
       topicTitle: String,
       topicClosed: Boolean,
       alertMessageId: Number,
+      /** Answers and alerts about it shown outside its topic (reply mode, General): an erasure deletes them too. */
+      noticeMessageIds: { type: [Number], default: undefined },
       cardShown: Boolean,
       /** Its topic was deleted in the group: the next relay opens a new one and replays the recent messages first. */
       topicLost: Boolean,
