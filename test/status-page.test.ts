@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 const page = (options: { remoteAddress?: string; headers?: Record<string, string> } = {}) => http.inject({ method: 'GET', url: '/', ...options });
-const login = (token: string) => http.inject({ method: 'POST', url: '/login', remoteAddress: ELSEWHERE, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token }).toString() });
+const login = (token: string, remoteAddress = ELSEWHERE) => http.inject({ method: 'POST', url: '/login', remoteAddress, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token }).toString() });
 
 describe('the status page at GET /', () => {
   it('tells a request from this machine the state of the database, every channel, the console and its mode, the outbox and the jobs', async () => {
@@ -75,6 +75,16 @@ describe('the status page at GET /', () => {
     const signedIn = await page({ remoteAddress: ELSEWHERE, headers: { cookie: `gateway_admin=${cookie!.value}` } });
     expect(signedIn.body).toContain('<b>Database</b> up');
     expect((await page({ remoteAddress: ELSEWHERE, headers: { cookie: 'gateway_admin=forged' } })).body).not.toContain('<b>Database');
+  });
+
+  it('refuses an address that guessed ten times, even with the right token, and lets other addresses sign in', async () => {
+    const guesser = '198.51.100.23';
+    for (let i = 0; i < 10; i++) expect((await login(`guess-number-${i}-0123456789`, guesser)).statusCode).toBe(401);
+    const blocked = await login(ADMIN_TOKEN, guesser);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.body).toContain('Too many sign-in attempts from this address; try again in 15 minutes.');
+    expect(blocked.cookies).toEqual([]);
+    expect((await login(ADMIN_TOKEN, '198.51.100.24')).statusCode).toBe(303);
   });
 
   it('shows no secret and nothing about customers', async () => {

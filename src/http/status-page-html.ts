@@ -8,6 +8,8 @@ export interface StatusPageView {
   /** Whether an ADMIN_TOKEN exists to sign in with from elsewhere. */
   loginPossible: boolean;
   loginFailed?: boolean;
+  /** Too many sign-in attempts from this address: when it may try again ("15 minutes"). */
+  loginBlockedFor?: string;
 }
 
 const STYLE = `
@@ -30,7 +32,8 @@ function loginSection(view: StatusPageView): string {
   if (!view.loginPossible) return `${why}, or set <code>ADMIN_TOKEN</code> to sign in from elsewhere.</p>`;
   return `${why}, or sign in with <code>ADMIN_TOKEN</code>.</p>
 <form method="post" action="/login"><input type="password" name="token" autocomplete="current-password" aria-label="Admin token" placeholder="ADMIN_TOKEN" required><button type="submit">Sign in</button></form>
-${view.loginFailed ? '<p class="error" role="alert">That is not the admin token.</p>' : ''}`;
+${view.loginFailed ? '<p class="error" role="alert">That is not the admin token.</p>' : ''}
+${view.loginBlockedFor ? `<p class="error" role="alert">Too many sign-in attempts from this address; try again in ${escapeHtml(view.loginBlockedFor)}.</p>` : ''}`;
 }
 
 function webchatSection(webchatOn: boolean): string {
