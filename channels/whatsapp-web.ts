@@ -50,6 +50,10 @@ export interface WhatsAppMessageLike {
   selectedButtonId?: string;
   selectedRowId?: string;
   downloadMedia(): Promise<WhatsAppMediaLike | undefined>;
+  /** Our own text message, within WhatsApp's edit window: the edited message; null when WhatsApp does not allow it. */
+  edit?(content: string): Promise<unknown>;
+  /** `everyone`: deleted for the customer too. */
+  delete?(everyone?: boolean): Promise<void>;
   getContact(): Promise<{ pushname?: string; name?: string; number?: string }>;
   getQuotedMessage?(): Promise<{ id: { _serialized: string } } | undefined>;
 }
@@ -94,7 +98,7 @@ export interface WhatsAppWebChannelOptions {
  */
 export class WhatsAppWebChannel implements Channel {
   readonly kind = 'whatsapp' as const;
-  readonly capabilities: ChannelCapabilities = { edit: false, delete: false, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
+  readonly capabilities: ChannelCapabilities = { edit: true, delete: true, typing: false, deliveryReceipts: true, readReceipts: true, buttons: false, maxTextLength: TEXT_LIMIT };
   private readonly status: WhatsAppStatus;
   private readonly createClient: () => WhatsAppClientLike;
   private sink?: ChannelSink;
@@ -373,6 +377,38 @@ export class WhatsAppWebChannel implements Channel {
     }
     if (lastId === undefined) throw DeliveryError.permanent('nothing to send: the message has neither text nor attachments');
     return { externalMessageId: lastId };
+  }
+
+  /**
+   * WhatsApp lets the sender edit a text message for 15 minutes: whatsapp-web.js answers null outside that window
+   * (and for media), and the customer then gets a correction instead.
+   */
+  async edit(_externalChatId: string, externalMessageId: string, text: string): Promise<boolean> {
+    if (text.length > TEXT_LIMIT) return false;
+    const sent = await this.ourMessage(externalMessageId);
+    if (!sent?.edit || sent.hasMedia) return false;
+    const edited = await sent.edit(text).catch((error: unknown) => {
+      throw DeliveryError.transient(`WhatsApp Web could not edit: ${(error as Error).message}`);
+    });
+    return edited !== null && edited !== undefined;
+  }
+
+  async delete(_externalChatId: string, externalMessageId: string): Promise<void> {
+    const sent = await this.ourMessage(externalMessageId);
+    if (!sent?.delete) throw DeliveryError.permanent('WhatsApp Web no longer has this message (the chat was cleared on the phone)');
+    await sent.delete(true).catch((error: unknown) => {
+      throw DeliveryError.transient(`WhatsApp Web could not delete: ${(error as Error).message}`);
+    });
+  }
+
+  private async ourMessage(externalMessageId: string): Promise<WhatsAppMessageLike | undefined> {
+    const client = this.client;
+    if (!client || this.status.get() !== 'up') throw DeliveryError.transient('WhatsApp Web is not connected');
+    try {
+      return await client.getMessageById(externalMessageId);
+    } catch (error) {
+      throw DeliveryError.transient(`WhatsApp Web could not find the message: ${(error as Error).message}`);
+    }
   }
 
   private async call(send: () => Promise<{ id: { _serialized: string } }>): Promise<string> {

@@ -16,7 +16,7 @@ import { OutboxWorker } from '../src/outbox/worker.js';
 import { channelDeliverer } from '../src/outbox/channel-deliverer.js';
 import { deliveryEvents } from '../src/outbox/delivery-events.js';
 import { recordDeliveryReceipt } from '../src/outbox/delivery-receipts.js';
-import { editAnswer, recordCustomerChange } from '../src/conversations/message-changes.js';
+import { deleteAnswer, editAnswer, recordCustomerChange } from '../src/conversations/message-changes.js';
 import { replyToCustomer } from '../src/conversations/operator-actions.js';
 import { ConversationModel, CustomerModel, MessageModel, OperatorModel, OutboxItemModel, WhatsAppSessionChunkModel, WhatsAppSessionModel } from '../src/db/models/index.js';
 import type { Attachment, ChannelSink } from '../src/domain.js';
@@ -230,13 +230,35 @@ describe('WhatsApp Web edits and deletions', () => {
     expect(await MessageModel.countDocuments({ direction: 'in' })).toBe(2);
   });
 
-  it("sends a correction quoting the new text when an operator edits an answer", async () => {
+  it("edits the customer's copy when an operator edits an answer within WhatsApp's 15 minutes", async () => {
     const client = await connectedClient();
     const reply = await customerWroteThenOperatorReplies(client, 'Opening hours: 9-17');
     const operator = (await OperatorModel.findById(reply.author!.operatorId))!;
     await editAnswer((await MessageModel.findById(reply._id))!, operator, 'Opening hours: 9-18');
+    await until(() => client.edits.length === 1);
+    expect(client.edits[0]).toEqual({ id: reply.externalId, content: 'Opening hours: 9-18' });
+    await until(async () => (await OutboxItemModel.countDocuments({ route: 'whatsapp' })) === 0);
+    expect(client.sends).toHaveLength(1);
+  });
+
+  it('sends a correction quoting the new text when WhatsApp no longer allows the edit', async () => {
+    const client = await connectedClient();
+    const reply = await customerWroteThenOperatorReplies(client, 'Opening hours: 9-17');
+    client.known.get(reply.externalId!)!.timestamp -= 16 * 60;
+    const operator = (await OperatorModel.findById(reply.author!.operatorId))!;
+    await editAnswer((await MessageModel.findById(reply._id))!, operator, 'Opening hours: 9-18');
     await until(() => client.sends.length === 2);
     expect(client.sends[1]).toMatchObject({ chatId: CHAT, content: 'Correction to our previous message:\nOpening hours: 9-18' });
+    expect(client.edits).toEqual([]);
+  });
+
+  it('deletes an answer for the customer too', async () => {
+    const client = await connectedClient();
+    const reply = await customerWroteThenOperatorReplies(client, 'Not for you');
+    const operator = (await OperatorModel.findById(reply.author!.operatorId))!;
+    await deleteAnswer((await MessageModel.findById(reply._id))!, operator);
+    await until(() => client.deletedForEveryone.length === 1);
+    expect(client.deletedForEveryone).toEqual([reply.externalId]);
   });
 });
 

@@ -76,6 +76,9 @@ export class FakeWhatsAppClient extends EventEmitter implements WhatsAppClientLi
   failSend?: Error;
   readonly sends: Array<{ chatId: string; content: string | WhatsAppMediaLike; options?: Record<string, unknown>; id: string }> = [];
   readonly known = new Map<string, WhatsAppMessageLike>();
+  /** Our messages edited (Message.edit) and deleted for everyone (Message.delete(true)). */
+  readonly edits: Array<{ id: string; content: string }> = [];
+  readonly deletedForEveryone: string[] = [];
   private nextId = 1;
 
   constructor(readonly account = new FakeWhatsAppAccount()) {
@@ -95,7 +98,19 @@ export class FakeWhatsAppClient extends EventEmitter implements WhatsAppClientLi
     if (this.failSend) throw this.failSend;
     const id = `true_${chatId}_3EB0OUT${this.nextId++}`;
     this.sends.push({ chatId, content, options, id });
-    this.account.add(fakeMessage({ id: { _serialized: id }, fromMe: true, from: 'business@c.us', body: typeof content === 'string' ? content : '' }), chatId);
+    const sent = fakeMessage({ id: { _serialized: id }, fromMe: true, from: 'business@c.us', body: typeof content === 'string' ? content : '', media: typeof content === 'string' ? undefined : content });
+    // As Message.edit does: null when WhatsApp does not allow the edit (a media message here, or after 15 minutes).
+    sent.edit = async (newContent: string) => {
+      if (sent.hasMedia || Date.now() / 1000 - sent.timestamp > 15 * 60) return null;
+      this.edits.push({ id, content: newContent });
+      sent.body = newContent;
+      return sent;
+    };
+    sent.delete = async (everyone?: boolean) => {
+      if (everyone) this.deletedForEveryone.push(id);
+    };
+    this.known.set(id, sent);
+    this.account.add(sent, chatId);
     return { id: { _serialized: id } };
   }
 
