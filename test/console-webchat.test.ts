@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Resvg } from '@resvg/resvg-js';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
 import { ConversationModel } from '../src/db/models/index.js';
+import { openSession, visitorSocket } from './support/webchat-client.js';
 
 /** A web chat visitor as operators see them: the whole gateway, its web chat reached over HTTP and WebSocket. */
 let h: TelegramHarness;
@@ -51,5 +52,16 @@ describe('a web chat visitor in the operators’ group', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(actions()).toHaveLength(1);
     dana.close();
+  });
+
+  it('tells a visitor whose browser is in Russian that the chat is closed in Russian', async () => {
+    const session = await openSession(h.gateway.http);
+    const ivan = await visitorSocket(h.gateway.http, session.token);
+    ivan.send({ type: 'message', clientId: 'client-ru-0000001', text: 'Hello, where is my parcel?', profile: { language: 'ru-RU' } });
+    const conversation = await eventually(() => ConversationModel.findOne({ channel: 'webchat', 'console.topicId': { $exists: true } }));
+    h.telegram.operatorWrites({ id: 1, first_name: 'Ada' }, { text: '/close solved' }, { threadId: conversation.console!.topicId! });
+    const farewell = await eventually(() => ivan.frames.find((f) => f.type === 'message' && JSON.stringify(f).includes('Этот диалог закрыт')));
+    expect(JSON.stringify(farewell)).not.toContain('This conversation');
+    ivan.ws.terminate();
   });
 });

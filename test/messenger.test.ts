@@ -80,8 +80,8 @@ function postWebhook(signed: { body: string; headers: Record<string, string> }) 
 }
 
 /** The customer wrote (at `at`), an operator answers; resolves with the stored reply once the outbox settled it. */
-async function customerWroteThenOperatorReplies(at: number, text = 'Thanks, looking into it', attachments: Attachment[] = []) {
-  expect((await postWebhook(graph.webhook([graph.customerMessage('9001', { text: 'Where is my parcel?' }, at)]))).statusCode).toBe(200);
+async function customerWroteThenOperatorReplies(at: number, text = 'Thanks, looking into it', attachments: Attachment[] = [], customer = '9001') {
+  expect((await postWebhook(graph.webhook([graph.customerMessage(customer, { text: 'Where is my parcel?' }, at)]))).statusCode).toBe(200);
   const conversation = (await ConversationModel.findOne())!;
   const reply = await replyToCustomer({ conversation, operator: await createOperator(), text, attachments });
   // The outbox settles the item first, then records the delivery status on the message.
@@ -313,6 +313,15 @@ describe('Messenger edits and deletions', () => {
     await until(() => graph.state.sends.length === 2);
     expect(graph.state.sends[1]).toMatchObject({ recipient: { id: '9001' }, message: { text: 'Correction to our previous message:\nYour refund is 12 EUR' }, answer: 'sent' });
     expect((await MessageModel.findById(reply._id).lean())!.versions.map((v) => v.text)).toEqual(['Your refund is 10 EUR']);
+  });
+
+  it("sends that correction in Russian to a customer whose Facebook locale is Russian", async () => {
+    graph.state.profiles.set('9077', { first_name: 'Иван', last_name: 'Петров', locale: 'ru_RU' });
+    const reply = await customerWroteThenOperatorReplies(Date.now() - HOUR, 'Возврат: 10 EUR', [], '9077');
+    const operator = (await OperatorModel.findById(reply.author!.operatorId))!;
+    await editAnswer((await MessageModel.findById(reply._id))!, operator, 'Возврат: 12 EUR');
+    await until(() => graph.state.sends.length === 2);
+    expect(graph.state.sends[1]).toMatchObject({ message: { text: 'Исправление к нашему предыдущему сообщению:\nВозврат: 12 EUR' } });
   });
 
   it('marks a deleted answer in the history and calls nothing (Messenger has no way to unsend)', async () => {

@@ -310,6 +310,17 @@ describe('VK channel, edits and deletions', () => {
     expect(fake.state.edited).toHaveLength(0);
   });
 
+  it('sends that correction in Russian to a customer whose VK app is in Russian', async () => {
+    await until(() => channel.state() === 'up');
+    await deliver(fake.messageNew(1001, { text: 'ok' }));
+    await until(async () => (await CustomerModel.findOne({ channel: 'vk', externalChatId: '1001' }).lean())?.language === 'ru');
+    const { message, operator } = await sentAnswer('Цена: 100');
+    fake.failNext('messages.edit', 909);
+    await editAnswer(message, operator, 'Цена: 120');
+    await until(() => fake.state.delivered.some((m) => m.message?.includes('Цена: 120')));
+    expect(fake.state.delivered.at(-1)!.message).toBe('Исправление к нашему предыдущему сообщению:\nЦена: 120');
+  });
+
   it('deletes the answer for the customer too with messages.delete', async () => {
     const { message, operator } = await sentAnswer('Not for you');
     await deleteAnswer(message, operator);
