@@ -140,6 +140,18 @@ describe('the status page in a real browser', () => {
     await context.close();
   });
 
+  it("shows the widget in the visitor's language: Russian to a browser set to Russian", { timeout: 60_000 }, async () => {
+    const context = await browser.newContext({ locale: 'ru-RU' });
+    const tab = await context.newPage();
+    await tab.goto(url);
+    await tab.locator('.launcher').click();
+    await tab.locator('.panel').waitFor({ state: 'visible' });
+    expect(await tab.locator('textarea').getAttribute('placeholder')).toBe('Напишите сообщение…');
+    await tab.getByRole('button', { name: 'Отправить' }).waitFor();
+    await tab.getByText('Спросите нас о чём угодно').waitFor();
+    await context.close();
+  });
+
   it('signs a visitor from elsewhere in through the form, then shows the state', { timeout: 60_000 }, async () => {
     // Through a proxy on this machine: the gateway sees a forwarded request, not a local one.
     const context = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': ELSEWHERE } });

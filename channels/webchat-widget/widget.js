@@ -11,8 +11,67 @@
   if (!script || window.__supportGatewayWebchat) return;
   window.__supportGatewayWebchat = true;
 
+  // ---- texts, in the visitor's language (data-lang, else the browser's), English when there is none ------
+  var TEXTS = {
+    en: {
+      title: 'Chat with us',
+      close: 'Close',
+      empty: 'Ask us anything \u2014 we usually answer within minutes.',
+      contactQuestion: 'Before we start: how can we reach you?',
+      name: 'Your name',
+      email: 'Email (optional)',
+      start: 'Start chat',
+      attach: 'Attach a file',
+      input: 'Type your message\u2026',
+      send: 'Send',
+      edited: 'edited',
+      file: 'file',
+      support: 'Support',
+      connecting: 'Connecting\u2026',
+      connectingWithQueue: 'Connecting\u2026 your messages will be sent shortly.',
+      otherTab: 'The chat is open in another tab.',
+      offline: 'You are offline. Your messages will be sent when the connection is back.',
+      reconnecting: 'Reconnecting\u2026',
+      typing: 'Support is typing\u2026',
+      tooFast: 'You are sending messages too fast; we will send this one in a moment.',
+      notSavedYet: 'We could not save your message yet; it will be sent automatically.',
+      failed: 'This message could not be sent.',
+      uploadOffline: 'The file could not be uploaded: you seem to be offline.'
+    },
+    ru: {
+      title: 'Напишите нам',
+      close: 'Закрыть',
+      empty: 'Спросите нас о чём угодно — обычно мы отвечаем за несколько минут.',
+      contactQuestion: 'Прежде чем начать: как с вами связаться?',
+      name: 'Ваше имя',
+      email: 'Email (необязательно)',
+      start: 'Начать чат',
+      attach: 'Прикрепить файл',
+      input: 'Напишите сообщение…',
+      send: 'Отправить',
+      edited: 'изменено',
+      file: 'файл',
+      support: 'Поддержка',
+      connecting: 'Подключаемся…',
+      connectingWithQueue: 'Подключаемся… ваши сообщения скоро будут отправлены.',
+      otherTab: 'Чат открыт в другой вкладке.',
+      offline: 'Нет соединения. Сообщения будут отправлены, когда связь восстановится.',
+      reconnecting: 'Переподключаемся…',
+      typing: 'Поддержка печатает…',
+      tooFast: 'Вы отправляете сообщения слишком быстро; это сообщение уйдёт чуть позже.',
+      notSavedYet: 'Пока не удалось сохранить сообщение; оно будет отправлено автоматически.',
+      failed: 'Это сообщение не удалось отправить.',
+      uploadOffline: 'Файл не загрузился: похоже, нет соединения.'
+    }
+  };
+  var lang = (script.getAttribute('data-lang') || navigator.language || 'en').toLowerCase().split('-')[0];
+  var words = TEXTS[lang] || TEXTS.en;
+  function t(key) {
+    return words[key] || TEXTS.en[key];
+  }
+
   var base = (script.getAttribute('data-gateway') || new URL(script.src, location.href).origin).replace(/\/+$/, '');
-  var title = script.getAttribute('data-title') || 'Chat with us';
+  var title = script.getAttribute('data-title') || t('title');
   var askContactAttr = script.getAttribute('data-ask-contact');
   var storeKey = 'support-gateway-webchat:' + base;
   var TYPING_HINT_MS = 5000;
@@ -135,26 +194,26 @@
   header.appendChild(el('span', 'title', title));
   var closeBtn = el('button', 'close', '\u00d7');
   closeBtn.type = 'button';
-  closeBtn.setAttribute('aria-label', 'Close');
+  closeBtn.setAttribute('aria-label', t('close'));
   header.appendChild(closeBtn);
   var statusEl = el('div', 'status');
   var list = el('div', 'list');
-  var emptyEl = el('div', 'empty', 'Ask us anything \u2014 we usually answer within minutes.');
+  var emptyEl = el('div', 'empty', t('empty'));
   list.appendChild(emptyEl);
   var typingEl = el('div', 'typing');
 
   var form = el('form', 'form');
-  form.appendChild(el('p', '', 'Before we start: how can we reach you?'));
+  form.appendChild(el('p', '', t('contactQuestion')));
   var nameInput = el('input');
   nameInput.name = 'name';
-  nameInput.placeholder = 'Your name';
+  nameInput.placeholder = t('name');
   nameInput.maxLength = 100;
   var emailInput = el('input');
   emailInput.name = 'email';
   emailInput.type = 'email';
-  emailInput.placeholder = 'Email (optional)';
+  emailInput.placeholder = t('email');
   emailInput.maxLength = 200;
-  var startBtn = el('button', 'btn', 'Start chat');
+  var startBtn = el('button', 'btn', t('start'));
   startBtn.type = 'submit';
   form.appendChild(nameInput);
   form.appendChild(emailInput);
@@ -167,13 +226,13 @@
   fileInput.style.display = 'none';
   var attachBtn = el('button', 'btn icon attach', '+');
   attachBtn.type = 'button';
-  attachBtn.title = 'Attach a file';
-  attachBtn.setAttribute('aria-label', 'Attach a file');
+  attachBtn.title = t('attach');
+  attachBtn.setAttribute('aria-label', t('attach'));
   var input = el('textarea');
-  input.placeholder = 'Type your message\u2026';
+  input.placeholder = t('input');
   input.rows = 1;
   input.maxLength = 4000;
-  var sendBtn = el('button', 'btn send', 'Send');
+  var sendBtn = el('button', 'btn send', t('send'));
   sendBtn.type = 'button';
   composer.appendChild(fileInput);
   composer.appendChild(attachBtn);
@@ -205,7 +264,7 @@
       node.insertBefore(textEl, node.firstChild);
     }
     textEl.textContent = text;
-    if (!node.querySelector('.edited')) node.appendChild(el('div', 'meta edited', 'edited'));
+    if (!node.querySelector('.edited')) node.appendChild(el('div', 'meta edited', t('edited')));
   }
 
   function renderLine(line, state) {
@@ -224,20 +283,20 @@
         img.src = fileUrl(file.url);
         node.appendChild(img);
       } else if (file.url) {
-        var link = el('a', 'file', '\ud83d\udcce ' + (file.fileName || 'file'));
+        var link = el('a', 'file', '\ud83d\udcce ' + (file.fileName || t('file')));
         link.href = fileUrl(file.url);
         link.target = '_blank';
         link.rel = 'noopener noreferrer';
         node.appendChild(link);
       } else {
-        node.appendChild(el('div', 'file', '\ud83d\udcce ' + (file.fileName || file.kind || 'file')));
+        node.appendChild(el('div', 'file', '\ud83d\udcce ' + (file.fileName || file.kind || t('file'))));
       }
     });
-    if (line.from === 'operator' || line.from === 'system') node.appendChild(el('div', 'meta', line.from === 'operator' ? 'Support' : ''));
+    if (line.from === 'operator' || line.from === 'system') node.appendChild(el('div', 'meta', line.from === 'operator' ? t('support') : ''));
     // Buttons belong to the newest message only: anything new takes the old ones away.
     removeChoices();
     if (line.quickReplies && line.quickReplies.length) node.appendChild(choicesOf(line.quickReplies));
-    if (line.edited) node.appendChild(el('div', 'meta edited', 'edited'));
+    if (line.edited) node.appendChild(el('div', 'meta edited', t('edited')));
     rendered[key] = node;
     if (line.id) rendered['i:' + line.id] = node;
     emptyEl.style.display = 'none';
@@ -337,7 +396,7 @@
     if (socket || reconnectTimer) return;
     started = true;
     evicted = false;
-    setStatus(store.queue.length ? 'Connecting\u2026 your messages will be sent shortly.' : 'Connecting\u2026');
+    setStatus(store.queue.length ? t('connectingWithQueue') : t('connecting'));
     ensureSession().then(
       function () {
         var ws = new WebSocket(base.replace(/^http/, 'ws') + '/webchat/ws?token=' + encodeURIComponent(store.token));
@@ -364,7 +423,7 @@
             scheduleReconnect(0);
           } else if (event.code === 4409) {
             evicted = true;
-            setStatus('The chat is open in another tab.');
+            setStatus(t('otherTab'));
           } else {
             scheduleReconnect();
           }
@@ -380,7 +439,7 @@
     if (reconnectTimer) return;
     var wait = delay !== undefined ? delay : Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
     attempt += 1;
-    setStatus(store.queue.length ? 'You are offline. Your messages will be sent when the connection is back.' : 'Reconnecting\u2026');
+    setStatus(store.queue.length ? t('offline') : t('reconnecting'));
     reconnectTimer = setTimeout(function () {
       reconnectTimer = null;
       connect();
@@ -420,7 +479,7 @@
       var removed = rendered['i:' + frame.id];
       if (removed && removed.parentNode) removed.parentNode.removeChild(removed);
     } else if (frame.type === 'typing') {
-      typingEl.textContent = 'Support is typing\u2026';
+      typingEl.textContent = t('typing');
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typingEl.textContent = ''; }, TYPING_HINT_MS);
     } else if (frame.type === 'error' && frame.clientId) {
@@ -429,15 +488,15 @@
       if (frame.code === 'unavailable' || frame.code === 'failed') tries[id] = (tries[id] || 0) + 1;
       if (frame.code === 'failed') failures[id] = (failures[id] || 0) + 1;
       if (frame.code === 'rate_limited') {
-        showNotice('You are sending messages too fast; we will send this one in a moment.');
+        showNotice(t('tooFast'));
         retryLater(id, frame.retryAfterMs || 3000);
       } else if (frame.code === 'unavailable' || (frame.code === 'failed' && failures[id] < MAX_FAILED_TRIES)) {
         // Not stored (the chat's database is unreachable, or a hiccup): it stays queued and goes again, later each time.
-        setStatus('We could not save your message yet; it will be sent automatically.');
+        setStatus(t('notSavedYet'));
         retryLater(id, Math.max(frame.retryAfterMs || 0, backoff(tries[id])));
       } else {
         settle(frame.clientId, 'failed');
-        showNotice('This message could not be sent.');
+        showNotice(t('failed'));
       }
     }
   }
@@ -516,7 +575,7 @@
     save();
     renderLine(lineOf(item), 'pending');
     if (!socket || socket.readyState !== 1) {
-      setStatus('You are offline. Your messages will be sent when the connection is back.');
+      setStatus(t('offline'));
       connect();
     } else {
       flush();
@@ -556,7 +615,7 @@
             store.token = null;
             return ensureSession().then(function () { upload(file, true); });
           }
-          showNotice(error.status ? error.message : 'The file could not be uploaded: you seem to be offline.');
+          showNotice(error.status ? error.message : t('uploadOffline'));
         },
       );
   }
