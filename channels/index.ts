@@ -10,9 +10,13 @@ import { TelegramChannel } from './telegram.js';
 import { VkChannel } from './vk.js';
 import { MessengerChannel } from './messenger.js';
 import { WhatsAppCloudChannel } from './whatsapp-cloud.js';
-import { WhatsAppWebChannel } from './whatsapp-web.js';
+import { WHATSAPP_WEB_REF_PREFIX, WhatsAppWebChannel } from './whatsapp-web.js';
 import { WebchatChannel } from './webchat.js';
 import { EmailChannel } from './email.js';
+import { OneCopyChannel } from './one-copy-channel.js';
+
+/** How soon another gateway copy takes WhatsApp Web over when the one running it dies. */
+const WHATSAPP_WEB_LEASE_MS = 30_000;
 
 export interface ChannelDeps {
   config: Config;
@@ -49,7 +53,10 @@ export async function buildChannels(deps: ChannelDeps): Promise<{ channels: Chan
   if (config.webchat) channels.push(new WebchatChannel({ ...config.webchat, instanceId: config.instanceId, metrics: deps.metrics, logger: logger.child({ channel: 'webchat' }) }));
   // Both are kind 'whatsapp'; the configuration refuses enabling both at once.
   if (config.whatsappCloud) channels.push(new WhatsAppCloudChannel({ ...config.whatsappCloud, logger: logger.child({ channel: 'whatsapp' }), rejected }));
-  if (config.whatsappWeb) channels.push(new WhatsAppWebChannel({ ...config.whatsappWeb, logger: logger.child({ channel: 'whatsapp' }) }));
+  if (config.whatsappWeb) {
+    const whatsappWeb = new WhatsAppWebChannel({ ...config.whatsappWeb, logger: logger.child({ channel: 'whatsapp' }) });
+    channels.push(new OneCopyChannel(whatsappWeb, { instanceId: config.instanceId, leaseMs: WHATSAPP_WEB_LEASE_MS, attachmentPrefix: WHATSAPP_WEB_REF_PREFIX, logger: logger.child({ channel: 'whatsapp' }) }));
+  }
   if (config.vk) channels.push(new VkChannel({ ...config.vk, logger: logger.child({ channel: 'vk' }), rejected }));
   if (config.messenger) channels.push(new MessengerChannel({ ...config.messenger, logger: logger.child({ channel: 'messenger' }), rejected }));
   return { channels, console: operatorConsole };

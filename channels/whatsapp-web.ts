@@ -19,7 +19,9 @@ import { CATCH_UP_SLACK_SECONDS, DEFAULT_CATCH_UP, isPersonalChat, isStored, mes
 const { Client, RemoteAuth, MessageMedia } = wweb;
 
 const TEXT_LIMIT = 4096;
-const REF_PREFIX = 'wweb';
+/** How a customer's media is referenced until it is read from the browser (`wweb:<message id>`). */
+export const WHATSAPP_WEB_REF_PREFIX = 'wweb';
+const REF_PREFIX = WHATSAPP_WEB_REF_PREFIX;
 /** Media up to this size travels inline with the message; bigger files are fetched from the phone when needed. */
 const INLINE_MEDIA_BYTES = 5 * 1024 * 1024;
 /** An ack can overtake the outbox recording the id of the message it is about; it is retried this often. */

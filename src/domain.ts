@@ -83,7 +83,8 @@ export interface ChannelCapabilities {
   maxTextLength: number;
 }
 
-export type ChannelState = 'starting' | 'up' | 'down' | 'stopped';
+/** `elsewhere`: another copy of the gateway runs this channel (one that only one copy may run, WhatsApp Web). */
+export type ChannelState = 'starting' | 'up' | 'down' | 'stopped' | 'elsewhere';
 
 /** Everything a channel reports back to the core. */
 export interface ChannelSink {

@@ -55,7 +55,11 @@ export async function describeStatus(source: StatusSource): Promise<StatusLine[]
         : 'not configured: run `npm run setup` (TELEGRAM_BOT_TOKEN, OPERATOR_CHAT_ID); until then messages for operators wait in the outbox',
       healthy: consoleState === 'up',
     },
-    ...Object.entries(channels).map(([kind, state]) => ({ subject: `Channel: ${channelLabel(kind)}`, text: state, healthy: state === 'up' })),
+    ...Object.entries(channels).map(([kind, state]) => ({
+      subject: `Channel: ${channelLabel(kind)}`,
+      text: state === 'elsewhere' ? 'run by another copy of the gateway (only one copy may run it)' : state,
+      healthy: state === 'up' || state === 'elsewhere',
+    })),
     ...(Object.keys(channels).length === 0 ? [{ subject: 'Channels', text: 'none configured (see .env.example)', healthy: false }] : []),
     {
       subject: 'Outbox',

@@ -3,7 +3,7 @@ import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Db } from 'mongodb';
 import type { Logger } from '../logger.js';
 import type { JobData, Planner } from './context.js';
-import { LeaderLease } from './leader-lease.js';
+import { LeaderLease } from '../db/leader-lease.js';
 import { doOnce } from './marks.js';
 
 export const JOBS_COLLECTION = 'agendaJobs';

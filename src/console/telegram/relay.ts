@@ -206,11 +206,15 @@ interface Backlog {
 
 /**
  * The attachment with its bytes, when another channel holds them (a web chat upload, a VK photo) and they fit
- * an upload; as it was otherwise, or when fetching fails (it is then described by name instead of shown).
+ * an upload; as it was otherwise, or when fetching fails (it is then described by name instead of shown). Bytes
+ * only another gateway copy can read (WhatsApp Web's browser) send the relay to that copy.
  */
 async function fetchForTelegram(attachment: Attachment): Promise<Attachment> {
   if (attachment.kind === 'location' || attachment.dataBase64 || !attachment.ref || attachment.ref.startsWith('tg:') || (attachment.size ?? 0) > UPLOAD_LIMIT) return attachment;
-  const fetched = await withInlineBytes(attachment).catch(() => undefined);
+  const fetched = await withInlineBytes(attachment).catch((error: unknown) => {
+    if (error instanceof DeliveryError && error.kind === 'elsewhere') throw error;
+    return undefined;
+  });
   return fetched && (fetched.size ?? 0) <= UPLOAD_LIMIT ? fetched : attachment;
 }
 

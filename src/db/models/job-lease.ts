@@ -1,7 +1,7 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * One term of a named lease (the Agenda leader). Its _id is `<name>:<epoch>`: taking the lease, first or
+ * One term of a named lease (the Agenda leader, the copy that runs WhatsApp Web). Its _id is `<name>:<epoch>`: taking the lease, first or
  * over an expired holder, is inserting the next epoch, which the unique _id lets exactly one process win.
  * Only the holder updates its own term (renewal), so FerretDB's non-atomic updates do no harm.
  */

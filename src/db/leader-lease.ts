@@ -1,5 +1,5 @@
-import { JobLeaseModel } from '../db/models/index.js';
-import { isDuplicateKeyError } from '../db/errors.js';
+import { JobLeaseModel } from './models/index.js';
+import { isDuplicateKeyError } from './errors.js';
 import type { Logger } from '../logger.js';
 
 export interface LeaderLeaseOptions {
