@@ -63,6 +63,21 @@ describe('Telegram console in forum mode', () => {
     await eventually(() => h.telegram.state.edits.some((e) => e.text.includes('taken by Bob')));
   });
 
+  it("the Take button of a chat another operator already answered says who has it, and does not take it over", async () => {
+    const { topicId } = await customerOpensChat();
+    const alert = await eventually(() => h.telegram.groupMessages().find((m) => m.text?.includes('New chat #1')));
+    h.telegram.operatorWrites(bob, { text: 'I am on it' }, { threadId: topicId });
+    await eventually(async () => (await ConversationModel.findOne())?.owner);
+    const carl = { id: 3, first_name: 'Carl', username: 'carl_op' };
+    await OperatorModel.create({ telegramUserId: carl.id, name: 'Carl', username: 'carl_op', role: 'operator', onDuty: true });
+
+    h.telegram.operatorPresses(carl, alert, alert.reply_markup!.inline_keyboard![0]![0]!.callback_data!);
+    await eventually(() => h.telegram.state.callbackAnswers.some((a) => String(a.text).includes('Bob has chat #1 already')));
+    const owner = await OperatorModel.findById((await ConversationModel.findOne())!.owner);
+    expect(owner?.telegramUserId).toBe(bob.id);
+    await eventually(() => h.telegram.state.edits.some((e) => e.text.includes('taken by Bob')));
+  });
+
   it("sends what an operator types in the topic to the customer, makes them owner and marks it sent", async () => {
     const { topicId } = await customerOpensChat();
     const operatorMessage = h.telegram.operatorWrites(bob, { text: 'Hi Alice, checking your order now.' }, { threadId: topicId });
