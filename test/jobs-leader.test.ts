@@ -62,6 +62,22 @@ describe('several gateway processes', () => {
     expect(ran.filter((r) => r.key === 'after-handover')).toEqual([expect.objectContaining({ instance: follower === a ? 'gw-a' : 'gw-b' })]);
   });
 
+  it('a gateway restarted after a crash leads again at once, without waiting for the term its killed run left', async () => {
+    // The killed run of gw-a held a term for another minute; gw-b is up and waits for that term to end.
+    await JobLeaseModel.create({ _id: 'agenda:3', name: 'agenda', epoch: 3, holder: 'gw-a', acquiredAt: new Date(), expiresAt: new Date(Date.now() + 60_000) });
+    const b = gateway('gw-b', []);
+    const restarted = gateway('gw-a', []);
+    running = [b, restarted];
+    await b.agenda.ready;
+    await restarted.agenda.ready;
+    await b.contend();
+    expect(b.isLeader).toBe(false);
+    await restarted.contend();
+    expect(restarted.isLeader).toBe(true);
+    await b.contend();
+    expect(b.isLeader).toBe(false);
+  });
+
   it('only one of two contenders wins the same expired term', async () => {
     const a = gateway('gw-a', []);
     const b = gateway('gw-b', []);

@@ -98,7 +98,9 @@ export class LeaderLease {
       }
       await this.stepDown('a later term exists');
     }
-    if (latest && latest.expiresAt.getTime() > startedAt) return;
+    // A live term of another holder stands. One under our own name that this run does not hold was left by our
+    // previous run (a crash): taken over at once, as the outbox takes back that run's claims.
+    if (latest && latest.expiresAt.getTime() > startedAt && latest.holder !== holder) return;
 
     const epoch = (latest?.epoch ?? 0) + 1;
     try {
