@@ -141,9 +141,11 @@ describe('two gateway copies on one database', () => {
     await deliverUpdate(survivor, operatorUpdate('/remind 1m check the refund', open!.console.topicId));
     const jobs = db.db!.collection('agendaJobs');
     await waitFor('the reminder planned', async () => (await jobs.countDocuments({ name: OPERATOR_FOLLOWUP_JOB })) === 1, PATIENCE_MS, 200);
-    await copies[leader!]!.kill9();
-    // Due now, and locked as the dead leader had locked it when it died.
+    // Due now, and locked as the leader locks a job it runs: then the leader dies with the lock held. (Locked after
+    // the kill instead, the write could land after the survivor's takeover freed the locks, when the leader ran the
+    // embedded database and the survivor was still bringing it back.)
     await jobs.updateOne({ name: OPERATOR_FOLLOWUP_JOB }, { $set: { nextRunAt: new Date(), lockedAt: new Date() } });
+    await copies[leader!]!.kill9();
     await waitFor('the reminder shown by the copy left', () => telegram.groupMessages().some((m) => m.text?.includes('check the refund') && m.text.includes('reminder for chat')), PATIENCE_MS, 200);
     expect(survivor.alive()).toBe(true);
   }, 3 * PATIENCE_MS);
