@@ -1,25 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, useTelegramHarness } from './support/gateway.js';
 import { inbound } from './support/factories.js';
+import { bob } from './support/team.js';
 import type { ChannelKind } from '../src/domain.js';
 import { ConversationModel, OperatorModel } from '../src/db/models/index.js';
 
-let h: TelegramHarness;
-const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
-const carol = { id: 3, first_name: 'Carol', username: 'carol_op' };
+const h = useTelegramHarness({ forum: true }, ['bob', 'carol']);
 const HOUR = 3_600_000;
 
-beforeAll(async () => {
-  h = await startTelegramHarness({ forum: true });
-});
-afterAll(() => h.stop());
-beforeEach(async () => {
-  await h.reset();
-  await OperatorModel.create([
-    { telegramUserId: bob.id, name: 'Bob', username: 'bob_op' },
-    { telegramUserId: carol.id, name: 'Carol', username: 'carol_op' },
-  ]);
-});
 
 let seq = 0;
 /** A chat from a named customer, then shaped directly: owner, priority, status, age. */

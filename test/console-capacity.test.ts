@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bob, registerTeam } from './support/team.js';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
-import { ConversationModel, MessageModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
+import { ConversationModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import { scaledGroupLimit } from './support/fake-telegram.js';
 
 const TEN_TIMES_FASTER = scaledGroupLimit(10);
@@ -11,7 +12,6 @@ const TEN_TIMES_FASTER = scaledGroupLimit(10);
  * minute.
  */
 let h: TelegramHarness;
-const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
 const GROUP_METHODS = new Set(['sendMessage', 'sendPhoto', 'sendDocument', 'createForumTopic', 'editForumTopic', 'closeForumTopic', 'reopenForumTopic', 'setMessageReaction', 'editMessageText', 'pinChatMessage']);
 
 const groupCalls = () => h.telegram.state.calls.filter((c) => GROUP_METHODS.has(c.method) && Number(c.params.chat_id) === h.telegram.groupId);
@@ -32,7 +32,7 @@ describe('the operator group budget', () => {
   afterAll(() => h.stop());
   beforeEach(async () => {
     await h.reset();
-    await OperatorModel.create({ telegramUserId: bob.id, name: 'Bob', username: 'bob_op', role: 'operator', onDuty: true });
+    await registerTeam('bob');
   });
 
   it('sends customers’ messages before topic names, reactions and the dashboard that were waiting before them', async () => {
@@ -105,7 +105,7 @@ describe('helper bots', () => {
   afterAll(() => h.stop());
   beforeEach(async () => {
     await h.reset();
-    await OperatorModel.create({ telegramUserId: bob.id, name: 'Bob', username: 'bob_op', role: 'operator', onDuty: true });
+    await registerTeam('bob');
   });
 
   it('spreads relays over every bot in the group, and an answer to a helper bot’s message reaches its customer', async () => {

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import mongoose from 'mongoose';
 import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
-import { ChatKeyModel, ConversationModel, CustomerModel, ErasureAuditModel, MessageModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
+import { bob, registerTeam, sue } from './support/team.js';
+import { ChatKeyModel, ConversationModel, CustomerModel, ErasureAuditModel, MessageModel, OutboxItemModel } from '../src/db/models/index.js';
 import { updateConversation } from '../src/db/serialized-writes.js';
 import { rebuildFacts, recordFacts } from '../src/stats/facts-store.js';
 
-const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
-const sue = { id: 4, first_name: 'Sue', username: 'sue_sup' };
 const zelda = { id: 9901, first_name: 'Zelda', last_name: 'Quux', language_code: 'en' };
 const SECRET = 'my parcel 4242 never came';
 
@@ -15,10 +14,7 @@ const buttonsOf = (message: { reply_markup?: unknown }) => (message.reply_markup
 
 async function withOperators(h: TelegramHarness) {
   await h.reset();
-  await OperatorModel.create([
-    { telegramUserId: bob.id, name: 'Bob', username: 'bob_op', role: 'operator', onDuty: true },
-    { telegramUserId: sue.id, name: 'Sue', username: 'sue_sup', role: 'supervisor' },
-  ]);
+  await registerTeam('bob', 'sue');
 }
 
 /** Runs a command and waits for the bot's answer in the same place that contains `expected`. */

@@ -1,27 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, useTelegramHarness } from './support/gateway.js';
+import { bob, carol, sue } from './support/team.js';
 import { ConversationModel, CustomerModel, MessageModel, OperatorModel } from '../src/db/models/index.js';
 
-let h: TelegramHarness;
+const h = useTelegramHarness({ forum: true }, ['bob', 'carol', 'sue']);
 const admin = { id: 1, first_name: 'Ada', username: 'ada' };
-const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
-const carol = { id: 3, first_name: 'Carol', username: 'carol_op' };
-const sue = { id: 4, first_name: 'Sue', username: 'sue_sup' };
 const stranger = { id: 66, first_name: 'Mallory' };
 let customerSeq = 0;
 
-beforeAll(async () => {
-  h = await startTelegramHarness({ forum: true });
-});
-afterAll(() => h.stop());
-beforeEach(async () => {
-  await h.reset();
-  await OperatorModel.create([
-    { telegramUserId: bob.id, name: 'Bob', username: 'bob_op', role: 'operator', onDuty: true },
-    { telegramUserId: carol.id, name: 'Carol', username: 'carol_op', role: 'operator' },
-    { telegramUserId: sue.id, name: 'Sue', username: 'sue_sup', role: 'supervisor' },
-  ]);
-});
 
 /** A customer opens a chat; resolves with its topic once the first message is shown there. */
 async function openChat(text = 'My parcel is lost', user?: { id: number; first_name: string; language_code?: string }) {

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { bob, carol, registerTeam } from './support/team.js';
+import { eventually, useTelegramHarness } from './support/gateway.js';
 import { ConversationModel, MessageModel, OperatorModel, OutboxItemModel } from '../src/db/models/index.js';
 import { withInlineBytes } from '../src/attachments.js';
 import { sendSystemMessage } from '../src/conversations/system-message.js';
 import { RATING_CHOICES } from '../src/jobs/survey.js';
 import { recordCustomerChange } from '../src/conversations/message-changes.js';
 
-let h: TelegramHarness;
+const h = useTelegramHarness({ forum: true }, ['bob']);
 const alice = { id: 5001, first_name: 'Alice', last_name: 'Smith', username: 'alice_s', language_code: 'en' };
-const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
 
-beforeAll(async () => {
-  h = await startTelegramHarness({ forum: true });
-});
-afterAll(() => h.stop());
-beforeEach(async () => {
-  await h.reset();
-  await OperatorModel.create({ telegramUserId: bob.id, name: 'Bob', username: 'bob_op', role: 'operator', onDuty: true });
-});
 
 async function customerOpensChat(text = 'My order #4411 has not arrived') {
   h.telegram.customerWrites(alice, { text });
@@ -68,10 +60,9 @@ describe('Telegram console in forum mode', () => {
     const alert = await eventually(() => h.telegram.groupMessages().find((m) => m.text?.includes('New chat #1')));
     h.telegram.operatorWrites(bob, { text: 'I am on it' }, { threadId: topicId });
     await eventually(async () => (await ConversationModel.findOne())?.owner);
-    const carl = { id: 3, first_name: 'Carl', username: 'carl_op' };
-    await OperatorModel.create({ telegramUserId: carl.id, name: 'Carl', username: 'carl_op', role: 'operator', onDuty: true });
+    await registerTeam('carol');
 
-    h.telegram.operatorPresses(carl, alert, alert.reply_markup!.inline_keyboard![0]![0]!.callback_data!);
+    h.telegram.operatorPresses(carol, alert, alert.reply_markup!.inline_keyboard![0]![0]!.callback_data!);
     await eventually(() => h.telegram.state.callbackAnswers.some((a) => String(a.text).includes('Bob has chat #1 already')));
     const owner = await OperatorModel.findById((await ConversationModel.findOne())!.owner);
     expect(owner?.telegramUserId).toBe(bob.id);

@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTelegramHarness, eventually, type TelegramHarness } from './support/gateway.js';
-import { ConversationModel, MessageModel, OperatorModel, ShortcutModel } from '../src/db/models/index.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, useTelegramHarness } from './support/gateway.js';
+import { ConversationModel, MessageModel, ShortcutModel } from '../src/db/models/index.js';
 import { seedReplyTemplates } from '../src/reply-templates.js';
+import { bob } from './support/team.js';
 
-let h: TelegramHarness;
-const bob = { id: 2, first_name: 'Bob', username: 'bob_op' };
+const h = useTelegramHarness({ forum: true }, ['bob']);
 let customerSeq = 0;
 
-beforeAll(async () => {
-  h = await startTelegramHarness({ forum: true });
-});
-afterAll(() => h.stop());
-beforeEach(async () => {
-  await h.reset();
-  await OperatorModel.create({ telegramUserId: bob.id, name: 'Bob', username: 'bob_op', onDuty: true });
-});
 
 async function openChat(language = 'en') {
   const customer = { id: 8000 + ++customerSeq, first_name: `Customer${customerSeq}`, language_code: language };

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startGateway, type Gateway } from '../../src/app.js';
 import { allModels } from '../../src/db/indexes.js';
@@ -6,6 +7,7 @@ import { seedReplyTemplates } from '../../src/reply-templates.js';
 import { testDatabaseUri } from './database.js';
 import { testLogger } from './logger.js';
 import { startFakeTelegram, type FakeHelperBot, type FakeTelegram } from './fake-telegram.js';
+import { registerTeam, type TeamMember } from './team.js';
 
 export interface TelegramHarness {
   gateway: Gateway;
@@ -60,6 +62,36 @@ export async function startTelegramHarness(options: { forum?: boolean; env?: Rec
       await gateway.stop();
       await telegram.close();
     },
+  };
+}
+
+/**
+ * One harness for the calling file (or describe block): started before its tests, stopped after them, and before
+ * each test emptied, with these members of the team registered as operators.
+ */
+export function useTelegramHarness(options: Parameters<typeof startTelegramHarness>[0] = {}, team: TeamMember[] = []): TelegramHarness {
+  let harness: TelegramHarness | undefined;
+  beforeAll(async () => {
+    harness = await startTelegramHarness(options);
+  });
+  afterAll(() => harness?.stop());
+  beforeEach(async () => {
+    await current().reset();
+    if (team.length > 0) await registerTeam(...team);
+  });
+  const current = () => {
+    if (!harness) throw new Error('the harness is not started yet: use it inside a test or hook');
+    return harness;
+  };
+  return {
+    get gateway() {
+      return current().gateway;
+    },
+    get telegram() {
+      return current().telegram;
+    },
+    reset: () => current().reset(),
+    stop: () => current().stop(),
   };
 }
 
